@@ -1,0 +1,14 @@
+"""H3R for MMPose: heatmap regression via randomized rounding.
+
+Importing this package registers its codec, head, losses, metrics, hooks and datasets into
+MMPose's registries, so a config needs only::
+
+    custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
+"""
+from . import codecs, datasets, engine, evaluation, models  # noqa: F401  (registration)
+from .utils import allow_mmengine_checkpoints
+from .version import __version__
+
+allow_mmengine_checkpoints()
+
+__all__ = ['__version__']

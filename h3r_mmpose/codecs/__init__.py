@@ -1,0 +1,3 @@
+from .randomized_rounding_heatmap import RandomizedRoundingHeatmap
+
+__all__ = ['RandomizedRoundingHeatmap']

@@ -1,0 +1,3 @@
+from .leaderboard_hook import LeaderboardHook
+
+__all__ = ['LeaderboardHook']

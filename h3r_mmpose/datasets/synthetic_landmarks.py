@@ -1,25 +1,28 @@
-"""The synthetic landmark dataset on disk: its generator and its MMPose dataset class.
+"""The synthetic landmark dataset on disk: its writer and its dataset class.
 
-Every image shows K distinct marks at exact, continuous positions (rendering and the
-pixel convention: :mod:`.synthetic_landmarks_render`), so models trained with different
-keypoint codecs can be compared on sub-pixel accuracy without label noise.
+Every image shows K distinct marks at exact, continuous positions (drawing
+and pixel convention: :mod:`.synthetic_landmarks_render`), so models trained
+with different keypoint codecs can be compared on sub-pixel accuracy without
+label noise.
 
 Layout written by :func:`make_synthetic_landmarks`::
 
     out_dir/
-        annotations/{train,val,test}.json   # COCO keypoints, one instance per image
-        images/{train,val,test}/000000.png  # file_name 'train/000000.png' etc.
+        annotations/{train,val,test}.json   # COCO keypoints
+        images/{train,val,test}/000000.png  # file_name 'train/000000.png'
 
-Each instance's ``bbox`` is the whole image, ``[0, 0, W, H]``, and its ``keypoints`` the
-exact float centres with visibility 2.
+One instance per image: its ``bbox`` is the whole image, ``[0, 0, W, H]``,
+and its ``keypoints`` the exact float centres, all with visibility 2.
 
-Metainfo: :class:`SyntheticLandmarkDataset` counts the keypoints in its annotation file and
-builds the metainfo for that K (:func:`.synthetic_landmarks_info.synthetic_landmarks_metainfo`),
-so configs pass no ``metainfo``. A config reads the data with MMPose's stock top-down
-pipeline; the crop is the identity only with ``GetBBoxCenterScale(padding=1.0)`` (the
-default 1.25 zooms out by 25 %) and ``TopdownAffine(input_size=(W, H))`` without UDP::
+:class:`SyntheticLandmarkDataset` builds the metainfo for the K keypoints of
+its annotation file (why: :mod:`.synthetic_landmarks_info`), so configs pass
+no ``metainfo``. MMPose's stock top-down pipeline reads the data; the crop is
+the identity, as sub-pixel comparisons need, only with
+``GetBBoxCenterScale(padding=1.0)`` (the default 1.25 shrinks the image into
+the input) and ``TopdownAffine(input_size=(W, H))`` without UDP::
 
-    dataset=dict(
+    custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
+    dataset = dict(
         type='SyntheticLandmarkDataset',
         data_root='data/synthetic_landmarks/',
         data_mode='topdown',
@@ -38,7 +41,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -49,67 +52,99 @@ from mmpose.registry import DATASETS
 
 from .synthetic_landmarks_info import (DATASET_NAME, mark_styles,
                                        synthetic_landmarks_metainfo)
-from .synthetic_landmarks_render import check_image_size, render_landmark_image
+from .synthetic_landmarks_render import (check_image_size,
+                                         render_landmark_image)
 
-# Part of each image's seed, so that a split's images do not depend on the other splits'
-# sizes and never repeat another split's images.
+# Part of every image's seed, so that a split's images neither depend on the
+# other splits' sizes nor repeat their images.
 SPLIT_IDS: Dict[str, int] = {'train': 0, 'val': 1, 'test': 2}
 CATEGORY_ID = 1
 
 
 def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The generator that renders image ``index`` of ``split``, independent of all others."""
+    """The generator that renders image ``index`` of ``split``."""
     return np.random.default_rng([seed, SPLIT_IDS[split], index])
 
 
 def _check_count(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    """Raise ``ValueError`` unless ``value`` is a non-negative int."""
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            or value < 0):
         raise ValueError(f'{name} must be a non-negative int, got {value!r}')
 
 
-def _coco_split(split: str, num_images: int, image_size: Tuple[int, int],
-                num_keypoints: int, seed: int, image_dir: Path) -> dict:
-    """Render one split's images into ``image_dir`` and return its COCO annotations."""
+def _coco_instance(index: int, file_name: str, keypoints: np.ndarray,
+                   image_size: Tuple[int, int]) -> Tuple[dict, dict]:
+    """COCO image and annotation entries of the one instance of an image.
+
+    Args:
+        index (int): Index of the image in its split.
+        file_name (str): Image path relative to the image folder.
+        keypoints (np.ndarray): Exact mark centres (x, y), shape (K, 2).
+        image_size (tuple[int, int]): ``(width, height)``.
+
+    Returns:
+        tuple[dict, dict]: The image entry and the annotation entry.
+    """
     width, height = image_size
+    instance_id = index + 1  # COCO ids start at 1
+    image = dict(
+        id=instance_id, file_name=file_name, width=width, height=height)
+    annotation = dict(
+        id=instance_id,
+        image_id=instance_id,
+        category_id=CATEGORY_ID,
+        keypoints=[v for x, y in keypoints.tolist() for v in (x, y, 2)],
+        num_keypoints=len(keypoints),
+        bbox=[0, 0, width, height],
+        area=width * height,
+        iscrowd=0)
+    return image, annotation
+
+
+def _write_split(root: Path, split: str, num_images: int,
+                 image_size: Tuple[int, int], num_keypoints: int,
+                 seed: int) -> Path:
+    """Render and write one split's images and annotation file.
+
+    Returns:
+        Path: The annotation file.
+    """
+    image_dir = root / 'images' / split
+    image_dir.mkdir(parents=True, exist_ok=True)
     images: List[dict] = []
     annotations: List[dict] = []
     for index in range(num_images):
         image, keypoints = render_landmark_image(
             image_rng(seed, split, index), image_size, num_keypoints)
-        file_name = f'{split}/{index:06d}.png'
-        # cv2 writes BGR.
-        if not cv2.imwrite(str(image_dir / f'{index:06d}.png'), image[..., ::-1]):
-            raise OSError(f'could not write {image_dir / f"{index:06d}.png"}')
-        instance_id = index + 1  # COCO ids start at 1
-        images.append(dict(id=instance_id, file_name=file_name, width=width, height=height))
-        annotations.append(
-            dict(
-                id=instance_id,
-                image_id=instance_id,
-                category_id=CATEGORY_ID,
-                keypoints=[v for x, y in keypoints.tolist() for v in (x, y, 2)],
-                num_keypoints=num_keypoints,
-                bbox=[0, 0, width, height],
-                area=width * height,
-                iscrowd=0))
-    return dict(
+        image_file = image_dir / f'{index:06d}.png'
+        if not cv2.imwrite(str(image_file), image[..., ::-1]):  # cv2: BGR
+            raise OSError(f'could not write {image_file}')
+        image_entry, annotation = _coco_instance(
+            index, f'{split}/{image_file.name}', keypoints, image_size)
+        images.append(image_entry)
+        annotations.append(annotation)
+    category = dict(
+        id=CATEGORY_ID,
+        name='landmarks',
+        supercategory='landmarks',
+        keypoints=[style.name for style in mark_styles(num_keypoints)],
+        skeleton=[])
+    coco = dict(
         info=dict(
             description=f'{DATASET_NAME} {split} split',
             seed=seed,
-            pixel_convention='pixel i covers [i - 0.5, i + 0.5], centre at i'),
+            pixel_convention='pixel i covers [i - 0.5, i + 0.5], centre i'),
         images=images,
         annotations=annotations,
-        categories=[
-            dict(
-                id=CATEGORY_ID,
-                name='landmarks',
-                supercategory='landmarks',
-                keypoints=[style.name for style in mark_styles(num_keypoints)],
-                skeleton=[])
-        ])
+        categories=[category])
+    ann_file = root / 'annotations' / f'{split}.json'
+    ann_file.parent.mkdir(parents=True, exist_ok=True)
+    ann_file.write_text(json.dumps(coco), encoding='utf-8')
+    return ann_file
 
 
-def make_synthetic_landmarks(out_dir: str | os.PathLike,
+def make_synthetic_landmarks(out_dir: Union[str, os.PathLike],
                              num_train: int,
                              num_val: int,
                              num_test: int,
@@ -118,9 +153,10 @@ def make_synthetic_landmarks(out_dir: str | os.PathLike,
                              seed: int = 0) -> Dict[str, Path]:
     """Write the train, val and test splits of a synthetic landmark dataset.
 
-    Deterministic: image ``i`` of a split is rendered from a generator seeded with
-    ``(seed, split, i)``, so the same arguments give byte-identical files and a split's
-    first images do not change when the split sizes do. Existing files are overwritten.
+    Deterministic: image ``i`` of a split is rendered from a generator seeded
+    with ``(seed, split, i)``, so the same arguments give byte-identical files,
+    and a split's first images stay the same when the split sizes change.
+    Existing files are overwritten.
 
     Args:
         out_dir (str | os.PathLike): Root folder; created if missing.
@@ -129,35 +165,32 @@ def make_synthetic_landmarks(out_dir: str | os.PathLike,
         num_test (int): Number of test images, >= 0.
         image_size (Sequence[int]): ``(width, height)`` in pixels.
         num_keypoints (int): Number of landmarks K per image.
-        seed (int): Non-negative base seed.
+        seed (int): Base seed, >= 0.
 
     Returns:
-        dict[str, Path]: Annotation file of each split, keyed ``'train'``, ``'val'``,
-        ``'test'``.
+        dict[str, Path]: The annotation file of each split, keyed
+        ``'train'``, ``'val'`` and ``'test'``.
     """
     for name, value in (('num_train', num_train), ('num_val', num_val),
                         ('num_test', num_test), ('seed', seed)):
         _check_count(name, value)
     check_image_size(image_size, num_keypoints)
     image_size = (int(image_size[0]), int(image_size[1]))
-    root = Path(out_dir)
-    (root / 'annotations').mkdir(parents=True, exist_ok=True)
-    ann_files: Dict[str, Path] = {}
-    for split, num_images in (('train', num_train), ('val', num_val), ('test', num_test)):
-        image_dir = root / 'images' / split
-        image_dir.mkdir(parents=True, exist_ok=True)
-        coco = _coco_split(split, num_images, image_size, num_keypoints, seed, image_dir)
-        ann_files[split] = root / 'annotations' / f'{split}.json'
-        ann_files[split].write_text(json.dumps(coco), encoding='utf-8')
-    return ann_files
+    sizes = dict(train=num_train, val=num_val, test=num_test)
+    return {
+        split: _write_split(
+            Path(out_dir), split, num_images, image_size, num_keypoints, seed)
+        for split, num_images in sizes.items()
+    }
 
 
 def count_annotated_keypoints(ann_file: str) -> int:
-    """Number of keypoints K declared by the category of a COCO keypoint file."""
+    """Number of keypoints K that a COCO keypoint file's category names."""
     categories = load(ann_file)['categories']
     if len(categories) != 1:
-        raise ValueError(f'ann_file must have exactly one category, {ann_file!r} has '
-                         f'{len(categories)}')
+        raise ValueError(
+            f'ann_file must have exactly one category, {ann_file!r} has '
+            f'{len(categories)}')
     return len(categories[0]['keypoints'])
 
 
@@ -167,20 +200,23 @@ class SyntheticLandmarkDataset(BaseCocoStyleDataset):
 
     A ``BaseCocoStyleDataset`` with two differences:
 
-    - ``metainfo`` defaults to the metainfo for the K keypoints of ``ann_file``;
-    - bounding boxes are not clipped to ``[0, W - 1]``: the stock clip shrinks the
-      whole-image box ``[0, 0, W, H]`` by one pixel, which would make ``TopdownAffine``
-      scale the image by ``W / (W - 1)``, an error of up to half a pixel at the edges,
-      the very size of error this dataset measures.
+    - ``metainfo`` defaults to the metainfo for the K keypoints of
+      ``ann_file``;
+    - boxes are not clipped to ``[0, W - 1]``: that stock clip turns the
+      whole-image box ``[0, 0, W, H]`` into ``[0, 0, W - 1, H - 1]``, and
+      ``TopdownAffine`` would then map x to
+      ``(x - (W - 1) / 2) * W / (W - 1) + W / 2``, moving keypoints by 0 to
+      1 px, the very size of error this dataset measures.
 
     Args:
-        ann_file (str): COCO keypoint annotation file, relative to ``data_root`` unless
-            absolute.
-        metainfo (dict, optional): Explicit metainfo (e.g. ``dict(from_file=...)``); it
-            must describe K keypoints. Defaults to ``synthetic_landmarks_metainfo(K)``.
+        ann_file (str): COCO keypoint annotation file, relative to
+            ``data_root`` unless absolute.
+        metainfo (dict, optional): Explicit metainfo, e.g.
+            ``dict(from_file=...)``; it must describe K keypoints. Defaults to
+            ``synthetic_landmarks_metainfo(K)``.
         data_root (str, optional): Root of ``ann_file`` and ``data_prefix``.
-        **kwargs: Passed to ``BaseCocoStyleDataset`` (``data_mode``, ``data_prefix``,
-            ``pipeline``, ``test_mode``, ...).
+        **kwargs: Passed to ``BaseCocoStyleDataset`` (``data_mode``,
+            ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
 
     def __init__(self,
@@ -188,31 +224,38 @@ class SyntheticLandmarkDataset(BaseCocoStyleDataset):
                  metainfo: Optional[dict] = None,
                  data_root: Optional[str] = None,
                  **kwargs) -> None:
-        # BaseDataset joins data_root itself, but only after it needed the metainfo.
+        # BaseDataset joins data_root too, but only after loading metainfo.
         path = ann_file
         if data_root and not is_abs(ann_file):
             path = join_path(data_root, ann_file)
         num_keypoints = count_annotated_keypoints(path)
         if metainfo is None:
             metainfo = synthetic_landmarks_metainfo(num_keypoints)
-        super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root,
-                         **kwargs)
+        super().__init__(
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            **kwargs)
         if self.metainfo['num_keypoints'] != num_keypoints:
-            raise ValueError(f'metainfo must describe the {num_keypoints} keypoints of '
-                             f'{path!r}, got {self.metainfo["num_keypoints"]}')
+            raise ValueError(
+                f'metainfo must describe the {num_keypoints} keypoints of '
+                f'{path!r}, got {self.metainfo["num_keypoints"]}')
 
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
-        """Parse one instance like the base class, keeping its bbox unclipped.
+        """Parse one instance like the base class, but keep its box unclipped.
 
         Args:
-            raw_data_info (dict): ``raw_ann_info`` and ``raw_img_info`` of one instance.
+            raw_data_info (dict): ``raw_ann_info`` and ``raw_img_info`` of one
+                instance.
 
         Returns:
-            dict | None: The instance's data info, with ``bbox`` of shape (1, 4) as
-            ``[x1, y1, x2, y2]``, or None for an instance without bbox or keypoints.
+            dict | None: The instance's data info, with ``bbox`` of shape
+            (1, 4) as ``[x1, y1, x2, y2]``; None for an instance without box
+            or keypoints.
         """
         data_info = super().parse_data_info(raw_data_info)
         if data_info is not None:
             x, y, w, h = raw_data_info['raw_ann_info']['bbox']
-            data_info['bbox'] = np.array([[x, y, x + w, y + h]], dtype=np.float32)
+            data_info['bbox'] = np.array([[x, y, x + w, y + h]],
+                                         dtype=np.float32)
         return data_info

@@ -2,28 +2,48 @@
 
 torch 2.6 made ``torch.load(weights_only=True)`` the default, and MMEngine 0.10.7 calls
 ``torch.load`` without the argument, so resuming, ``load_from`` and ``init_model`` with a
-checkpoint fail on the few non-tensor types MMEngine stores (its log history buffers and the
-numpy arrays inside them). Allow-listing exactly those types keeps the safe unpickler for
-every file: anything else in a pickle is still refused.
+checkpoint fail on the few non-tensor objects MMEngine stores: the message hub's
+``HistoryBuffer`` (with numpy arrays and scalars inside) and numpy arrays in the dataset
+metainfo. Allow-listing exactly those keeps the safe unpickler for every file; any other
+global in a pickle is still refused with torch's ``Weights only load failed`` error.
 """
-from typing import List
+import pickle
+from typing import Callable, List, Tuple, Union
 
 import numpy as np
 import torch
+from mmengine.logging.history_buffer import HistoryBuffer
 
 
-def _mmengine_checkpoint_globals() -> List[object]:
-    """The non-tensor types found in checkpoints written by MMEngine's Runner."""
-    from mmengine.logging.history_buffer import HistoryBuffer
+def history_buffer_statistic(owner: type, name: str) -> Callable:
+    """A ``getattr`` that resolves only ``HistoryBuffer``'s statistics methods.
 
-    numpy_types: List[object] = [np.ndarray, np.dtype, np.core.multiarray._reconstruct,
-                                 np.core.multiarray.scalar]
+    ``HistoryBuffer`` pickles its statistics methods (``min``, ``max``, ...) as
+    ``getattr(HistoryBuffer, name)``. Allow-listing the builtin ``getattr`` would open every
+    attribute of every allowed class, so the pickle's ``builtins.getattr`` is mapped here.
+
+    Raises:
+        pickle.UnpicklingError: for any other owner or attribute.
+    """
+    # The four built-in statistics are registered lazily, on the first HistoryBuffer().
+    known = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in known:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Refusing getattr({owner!r}, {name!r}) in a checkpoint: only HistoryBuffer '
+        'statistics methods are allowed')
+
+
+def mmengine_checkpoint_globals() -> List[Union[object, Tuple[Callable, str]]]:
+    """The non-tensor globals found in checkpoints written by MMEngine's Runner."""
+    numpy_globals: List[object] = [np.ndarray, np.dtype, np.core.multiarray._reconstruct,
+                                   np.core.multiarray.scalar]
     # numpy >= 1.25 pickles dtypes by their class (e.g. numpy.dtypes.Float64DType).
-    numpy_types += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDGUSO']
-    return [HistoryBuffer, *numpy_types]
+    numpy_globals += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDGUSO']
+    return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'), *numpy_globals]
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Allow-list MMEngine's checkpoint types for ``torch.load(weights_only=True)``."""
+    """Allow-list MMEngine's checkpoint globals for ``torch.load(weights_only=True)``."""
     if hasattr(torch.serialization, 'add_safe_globals'):
-        torch.serialization.add_safe_globals(_mmengine_checkpoint_globals())
+        torch.serialization.add_safe_globals(mmengine_checkpoint_globals())

@@ -1,4 +1,4 @@
-"""Tests of the synthetic landmark dataset: rendering, files on disk, MMPose loading."""
+"""Tests of the synthetic landmark dataset: drawing, files, MMPose loading."""
 from __future__ import annotations
 
 import importlib.util
@@ -13,25 +13,28 @@ import pytest
 from mmpose.registry import DATASETS
 from mmpose.utils import register_all_modules
 
-from h3r_mmpose.datasets import SyntheticLandmarkDataset, make_synthetic_landmarks
-from h3r_mmpose.datasets.synthetic_landmarks_info import (MAX_KEYPOINTS, SHAPES,
-                                                          mark_styles,
-                                                          synthetic_landmarks_metainfo)
-from h3r_mmpose.datasets.synthetic_landmarks_render import (CLEARANCE, MARK_FOOTPRINT,
-                                                            draw_distractors, draw_marks,
-                                                            mark_coverage,
-                                                            render_landmark_image)
+from h3r_mmpose.datasets import (SyntheticLandmarkDataset,
+                                 make_synthetic_landmarks)
+from h3r_mmpose.datasets.synthetic_landmarks_info import (
+    MAX_KEYPOINTS, SHAPES, MarkStyle, mark_styles,
+    synthetic_landmarks_metainfo)
+from h3r_mmpose.datasets.synthetic_landmarks_render import (
+    CLEARANCE, MARK_FOOTPRINT, draw_distractors, draw_marks, mark_coverage,
+    render_landmark_image, sample_keypoints)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE_SIZE = (128, 128)
 
 
 def _tree_bytes(root: Path) -> Dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob('*') if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob('*') if p.is_file()
+    }
 
 
 def _intensity_centroid(image: np.ndarray) -> np.ndarray:
-    """Centre of mass (x, y) of an image (H, W, 3) in pixel-centre coordinates."""
+    """Centre of mass (x, y) of an image, shape (H, W, 3), in pixels."""
     mass = image.astype(np.float64).sum(axis=2)
     ys, xs = np.mgrid[0:image.shape[0], 0:image.shape[1]]
     return np.array([(mass * xs).sum(), (mass * ys).sum()]) / mass.sum()
@@ -41,7 +44,7 @@ def _load_split(ann_file: Path) -> dict:
     return json.loads(ann_file.read_text(encoding='utf-8'))
 
 
-# ---------------------------------------------------------------------------- determinism
+# --------------------------------------------------------------- determinism
 
 
 def test_same_arguments_write_identical_bytes(tmp_path: Path) -> None:
@@ -57,9 +60,11 @@ def test_other_seed_changes_every_image_and_label(tmp_path: Path) -> None:
     make_synthetic_landmarks(tmp_path / 'b', 3, 0, 0, seed=1)
     for index in range(3):
         png = f'images/train/{index:06d}.png'
-        assert (tmp_path / 'a' / png).read_bytes() != (tmp_path / 'b' / png).read_bytes()
-    labels_a = _load_split(tmp_path / 'a/annotations/train.json')['annotations']
-    labels_b = _load_split(tmp_path / 'b/annotations/train.json')['annotations']
+        first = (tmp_path / 'a' / png).read_bytes()
+        assert first != (tmp_path / 'b' / png).read_bytes()
+    ann_file = 'annotations/train.json'
+    labels_a = _load_split(tmp_path / 'a' / ann_file)['annotations']
+    labels_b = _load_split(tmp_path / 'b' / ann_file)['annotations']
     for ann_a, ann_b in zip(labels_a, labels_b):
         assert not np.allclose(ann_a['keypoints'], ann_b['keypoints'])
 
@@ -68,28 +73,31 @@ def test_images_do_not_depend_on_split_sizes(tmp_path: Path) -> None:
     make_synthetic_landmarks(tmp_path / 'small', 1, 1, 0)
     make_synthetic_landmarks(tmp_path / 'large', 3, 2, 1)
     for png in ('images/train/000000.png', 'images/val/000000.png'):
-        assert (tmp_path / 'small' / png).read_bytes() == (tmp_path / 'large' /
-                                                            png).read_bytes()
-    # Splits are seeded apart: the first val image is not the first train image.
-    assert ((tmp_path / 'large/images/train/000000.png').read_bytes() !=
-            (tmp_path / 'large/images/val/000000.png').read_bytes())
+        small = (tmp_path / 'small' / png).read_bytes()
+        assert small == (tmp_path / 'large' / png).read_bytes()
+    # Splits are seeded apart: the first val image is not the first train one.
+    images = tmp_path / 'large' / 'images'
+    assert ((images / 'train/000000.png').read_bytes() !=
+            (images / 'val/000000.png').read_bytes())
 
 
-# ----------------------------------------------------------------------- files and format
+# ---------------------------------------------------------- files and format
 
 
-def test_annotations_are_coco_keypoints_with_whole_image_boxes(tmp_path: Path) -> None:
+def test_annotations_are_coco_keypoints_with_whole_image_boxes(
+        tmp_path: Path) -> None:
     width, height, num_keypoints = 160, 96, 3
-    ann_files = make_synthetic_landmarks(tmp_path, 2, 1, 1, image_size=(width, height),
-                                         num_keypoints=num_keypoints)
+    ann_files = make_synthetic_landmarks(
+        tmp_path, 2, 1, 1, image_size=(width, height),
+        num_keypoints=num_keypoints)
     assert set(ann_files) == {'train', 'val', 'test'}
     coco = _load_split(ann_files['train'])
     (category, ) = coco['categories']
-    assert category['keypoints'] == [s.name for s in mark_styles(num_keypoints)]
+    names = [style.name for style in mark_styles(num_keypoints)]
+    assert category['keypoints'] == names
     assert category['skeleton'] == []
-    assert [image['file_name'] for image in coco['images']] == [
-        'train/000000.png', 'train/000001.png'
-    ]
+    file_names = [image['file_name'] for image in coco['images']]
+    assert file_names == ['train/000000.png', 'train/000001.png']
     for image_info, ann in zip(coco['images'], coco['annotations']):
         assert ann['image_id'] == image_info['id']
         assert ann['category_id'] == category['id']
@@ -99,16 +107,19 @@ def test_annotations_are_coco_keypoints_with_whole_image_boxes(tmp_path: Path) -
         assert ann['num_keypoints'] == num_keypoints
         keypoints = np.array(ann['keypoints']).reshape(num_keypoints, 3)
         assert np.all(keypoints[:, 2] == 2)
-        assert np.any(keypoints[:, :2] % 1.0 != 0.0)  # continuous, not pixel indices
-        image = cv2.imread(str(tmp_path / 'images' / image_info['file_name']))
+        # Continuous positions, not pixel indices.
+        assert np.any(keypoints[:, :2] % 1.0 != 0.0)
+        image_file = tmp_path / 'images' / image_info['file_name']
+        image = cv2.imread(str(image_file))
         assert image.shape == (height, width, 3)
 
 
-# ------------------------------------------------------------------ drawing matches labels
+# ---------------------------------------------------- drawing matches labels
 
 
-@pytest.mark.parametrize('style', mark_styles(len(SHAPES)), ids=lambda s: s.name)
-def test_lone_mark_centroid_is_its_label(style) -> None:
+@pytest.mark.parametrize(
+    'style', mark_styles(len(SHAPES)), ids=lambda s: s.name)
+def test_lone_mark_centroid_is_its_label(style: MarkStyle) -> None:
     rng = np.random.default_rng(0)
     blank = np.zeros((48, 48, 3), dtype=np.uint8)
     for centre in rng.uniform(18.0, 30.0, size=(8, 2)):
@@ -123,7 +134,10 @@ def test_lone_mark_moves_with_sub_pixel_label() -> None:
     images = [draw_marks(blank, centre[None], [style]) for centre in centres]
     assert not np.array_equal(images[0], images[1])
     assert not np.array_equal(images[1], images[2])
-    shifts = [_intensity_centroid(image) - _intensity_centroid(images[0]) for image in images]
+    shifts = [
+        _intensity_centroid(image) - _intensity_centroid(images[0])
+        for image in images
+    ]
     np.testing.assert_allclose(shifts, centres - centres[0], atol=0.05)
 
 
@@ -136,29 +150,35 @@ def test_full_image_shows_each_mark_at_its_label() -> None:
         assert image.shape == (128, 128, 3) and image.dtype == np.uint8
         assert keypoints.shape == (num_keypoints, 2)
         for centre, style in zip(keypoints, styles):
-            (x0, y0), fill, _ = mark_coverage(style.shape, centre, IMAGE_SIZE)
+            (x0, y0), fill, _ = mark_coverage(
+                style.shape, centre, IMAGE_SIZE)
             patch = image[y0:y0 + fill.shape[0], x0:x0 + fill.shape[1]]
-            assert np.count_nonzero(fill == 1.0) >= 10
-            assert np.all(patch[fill == 1.0] == style.colour)
+            inside = fill == 1.0
+            assert np.count_nonzero(inside) >= 10
+            assert np.all(patch[inside] == style.colour)
 
 
 def test_marks_stay_inside_and_apart() -> None:
     for seed in range(10):
-        _, keypoints = render_landmark_image(np.random.default_rng(seed), IMAGE_SIZE, 12)
+        _, keypoints = render_landmark_image(
+            np.random.default_rng(seed), IMAGE_SIZE, 12)
         assert np.all(keypoints - MARK_FOOTPRINT >= -0.5)
-        assert np.all(keypoints + MARK_FOOTPRINT <= np.array(IMAGE_SIZE) - 0.5)
+        assert np.all(keypoints + MARK_FOOTPRINT <= 128 - 0.5)
         for first, second in itertools.combinations(keypoints, 2):
             assert np.hypot(*(first - second)) >= 2 * MARK_FOOTPRINT
 
 
 def test_distractors_keep_clear_of_marks() -> None:
-    keypoints = np.array([[30.5, 30.25], [90.0, 64.75], [64.0, 100.0]])
     ys, xs = np.mgrid[0:128, 0:128]
-    distance = np.min(np.hypot(xs[..., None] - keypoints[:, 0], ys[..., None] - keypoints[:, 1]),
-                      axis=2)
-    for seed in range(10):
-        drawn = draw_distractors(np.zeros((128, 128, 3), np.uint8),
-                                 np.random.default_rng(seed), keypoints)
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        keypoints = sample_keypoints(rng, IMAGE_SIZE, 12)
+        distance = np.min(
+            np.hypot(xs[..., None] - keypoints[:, 0],
+                     ys[..., None] - keypoints[:, 1]),
+            axis=2)
+        drawn = draw_distractors(
+            np.zeros((128, 128, 3), np.uint8), rng, keypoints)
         assert np.any(drawn > 0)
         assert not np.any(drawn[distance <= MARK_FOOTPRINT + CLEARANCE])
 
@@ -167,16 +187,18 @@ def test_mark_templates_are_distinct() -> None:
     styles = mark_styles(12)
     assert len({style.name for style in styles}) == 12
     blank = np.zeros((32, 32, 3), dtype=np.uint8)
+    centre = np.array([[16.0, 16.0]])
     templates = [
-        draw_marks(blank, np.array([[16.0, 16.0]]), [style]).astype(np.float32)
+        draw_marks(blank, centre, [style]).astype(np.int32)
         for style in styles
     ]
     for first, second in itertools.combinations(templates, 2):
-        # At least a tenth of the mark's pixels differ by a clear colour step.
-        assert np.count_nonzero(np.abs(first - second).max(axis=2) > 64) > 10
+        # Over 10 pixels (of the ~150 a mark covers) differ clearly in colour.
+        differs = np.abs(first - second).max(axis=2) > 64
+        assert np.count_nonzero(differs) > 10
 
 
-# ----------------------------------------------------------------------- MMPose loading
+# ------------------------------------------------------------ MMPose loading
 
 
 @pytest.fixture(scope='module')
@@ -192,9 +214,11 @@ def _topdown_dataset(data_root: Path, **kwargs) -> SyntheticLandmarkDataset:
         dict(
             type='GenerateTarget',
             encoder=dict(
-                type='MSRAHeatmap', input_size=IMAGE_SIZE, heatmap_size=(32, 32),
+                type='MSRAHeatmap',
+                input_size=IMAGE_SIZE,
+                heatmap_size=(32, 32),
                 sigma=2.0)),
-        # Also pack the keypoints in input-image coordinates, to compare with the labels.
+        # Also pack the keypoints in input-image coordinates.
         dict(type='PackPoseInputs', pack_transformed=True),
     ]
     return DATASETS.build(
@@ -208,9 +232,11 @@ def _topdown_dataset(data_root: Path, **kwargs) -> SyntheticLandmarkDataset:
             **kwargs))
 
 
-def test_stock_topdown_pipeline_keeps_labels_exact(tmp_path: Path, mmpose_scope) -> None:
+def test_stock_topdown_pipeline_keeps_labels_exact(tmp_path: Path,
+                                                   mmpose_scope) -> None:
     num_keypoints = 5
-    ann_files = make_synthetic_landmarks(tmp_path, 3, 0, 0, num_keypoints=num_keypoints)
+    ann_files = make_synthetic_landmarks(
+        tmp_path, 3, 0, 0, num_keypoints=num_keypoints)
     dataset = _topdown_dataset(tmp_path)
     assert isinstance(dataset, SyntheticLandmarkDataset)
     assert len(dataset) == 3
@@ -220,41 +246,43 @@ def test_stock_topdown_pipeline_keeps_labels_exact(tmp_path: Path, mmpose_scope)
     annotations = _load_split(ann_files['train'])['annotations']
     for index, ann in enumerate(annotations):
         labels = np.array(ann['keypoints']).reshape(num_keypoints, 3)[:, :2]
-        np.testing.assert_array_equal(dataset.get_data_info(index)['bbox'],
-                                      [[0, 0, 128, 128]])
+        np.testing.assert_array_equal(
+            dataset.get_data_info(index)['bbox'], [[0, 0, 128, 128]])
         sample = dataset[index]
         instances = sample['data_samples'].gt_instances
-        np.testing.assert_allclose(instances.transformed_keypoints[0], labels, atol=1e-3)
+        np.testing.assert_allclose(
+            instances.transformed_keypoints[0], labels, atol=1e-3)
         # The crop is the identity: the network sees the image file as it is.
         image_file = tmp_path / 'images' / f'train/{index:06d}.png'
-        crop = sample['inputs'].permute(1, 2, 0).numpy()
-        assert np.abs(crop.astype(int) - cv2.imread(str(image_file)).astype(int)).max() <= 1
+        crop = sample['inputs'].permute(1, 2, 0).numpy().astype(np.int32)
+        image = cv2.imread(str(image_file)).astype(np.int32)
+        assert np.abs(crop - image).max() <= 1
 
 
-def test_dataset_rejects_metainfo_of_other_size(tmp_path: Path, mmpose_scope) -> None:
+def test_dataset_rejects_metainfo_of_other_size(tmp_path: Path,
+                                                mmpose_scope) -> None:
     make_synthetic_landmarks(tmp_path, 1, 0, 0, num_keypoints=5)
     with pytest.raises(ValueError, match='metainfo'):
         _topdown_dataset(tmp_path, metainfo=synthetic_landmarks_metainfo(3))
 
 
-# ------------------------------------------------------------------------- bad arguments
+# ------------------------------------------------------------- bad arguments
 
 
-@pytest.mark.parametrize(
-    'kwargs, parameter',
-    [
-        (dict(num_keypoints=0), 'num_keypoints'),
-        (dict(num_keypoints=MAX_KEYPOINTS + 1), 'num_keypoints'),
-        (dict(num_keypoints=2.0), 'num_keypoints'),
-        (dict(image_size=(128, )), 'image_size'),
-        (dict(image_size=(128.0, 128)), 'image_size'),
-        (dict(image_size=(16, 128)), 'image_size'),
-        (dict(image_size=(64, 64), num_keypoints=12), 'image_size'),
-        (dict(num_train=-1), 'num_train'),
-        (dict(num_test=1.5), 'num_test'),
-        (dict(seed=-3), 'seed'),
-    ])
-def test_bad_arguments_raise(tmp_path: Path, kwargs: dict, parameter: str) -> None:
+@pytest.mark.parametrize('kwargs, parameter', [
+    (dict(num_keypoints=0), 'num_keypoints'),
+    (dict(num_keypoints=MAX_KEYPOINTS + 1), 'num_keypoints'),
+    (dict(num_keypoints=2.0), 'num_keypoints'),
+    (dict(image_size=(128, )), 'image_size'),
+    (dict(image_size=(128.0, 128)), 'image_size'),
+    (dict(image_size=(16, 128)), 'image_size'),
+    (dict(image_size=(64, 64), num_keypoints=12), 'image_size'),
+    (dict(num_train=-1), 'num_train'),
+    (dict(num_test=1.5), 'num_test'),
+    (dict(seed=-3), 'seed'),
+])
+def test_bad_arguments_raise(tmp_path: Path, kwargs: dict,
+                             parameter: str) -> None:
     arguments = dict(out_dir=tmp_path, num_train=1, num_val=0, num_test=0)
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=parameter):
@@ -267,21 +295,24 @@ def test_unknown_shape_raises() -> None:
         mark_coverage('hexagon', (10.0, 10.0), (32, 32))
 
 
-# ---------------------------------------------------------------------------------- CLI
+# ----------------------------------------------------------------------- CLI
 
 
 def test_cli_writes_dataset_and_reports_it(tmp_path: Path, capsys) -> None:
     spec = importlib.util.spec_from_file_location(
-        'make_synthetic_landmarks_cli', REPO_ROOT / 'tools/make_synthetic_landmarks.py')
+        'make_synthetic_landmarks_cli',
+        REPO_ROOT / 'tools/make_synthetic_landmarks.py')
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     cli.main([
-        '--out-dir', str(tmp_path), '--num-train', '2', '--num-val', '1', '--num-test', '1',
-        '--image-size', '96', '80', '--num-keypoints', '3', '--seed', '4'
+        '--out-dir', str(tmp_path), '--num-train', '2', '--num-val', '1',
+        '--num-test', '1', '--image-size', '96', '80', '--num-keypoints', '3',
+        '--seed', '4'
     ])
     output = capsys.readouterr().out
     assert str(tmp_path / 'annotations' / 'train.json') in output
     coco = _load_split(tmp_path / 'annotations/test.json')
-    assert coco['images'][0]['width'] == 96 and coco['images'][0]['height'] == 80
+    image_info = coco['images'][0]
+    assert (image_info['width'], image_info['height']) == (96, 80)
     assert coco['annotations'][0]['num_keypoints'] == 3
     assert len(list((tmp_path / 'images' / 'train').glob('*.png'))) == 2

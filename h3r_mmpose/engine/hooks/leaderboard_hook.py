@@ -70,7 +70,7 @@ def codec_size(decoder_cfg: Optional[dict],
         key (str): ``'input_size'`` or ``'heatmap_size'``.
 
     Returns:
-        tuple, optional: The size as a list-free tuple, None if absent.
+        tuple, optional: The size as a tuple of ints, None if absent.
     """
     if not decoder_cfg or decoder_cfg.get(key) is None:
         return None
@@ -234,8 +234,9 @@ class LeaderboardHook(Hook):
 
 def _decoder_cfg(cfg) -> Optional[dict]:
     """``cfg.model.head.decoder`` as a plain dict, or None if absent."""
-    decoder = cfg.get('model', {}).get('head', {}).get('decoder')
-    return _plain(decoder) if decoder else None
+    head = (cfg.get('model') or {}).get('head') or {}
+    decoder = head.get('decoder')
+    return _plain(decoder) if isinstance(decoder, dict) else None
 
 
 def _dataset_name(runner) -> Optional[str]:

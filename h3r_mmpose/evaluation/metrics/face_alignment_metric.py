@@ -122,7 +122,7 @@ def ced_auc(nmes: np.ndarray, threshold: float) -> float:
 
 
 def threshold_tag(threshold: float) -> str:
-    """Name a threshold in percent for metric keys: 0.1 -> '10', 0.075 -> '7.5'.
+    """Write a threshold in percent for keys: 0.1 -> '10', 0.075 -> '7.5'.
 
     Args:
         threshold (float): Threshold as a fraction.

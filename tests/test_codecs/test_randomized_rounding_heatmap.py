@@ -316,3 +316,27 @@ def test_generate_target_and_pack_pose_inputs_on_a_real_sample(coco_sample):
     np.testing.assert_array_equal(heatmaps.sum(dim=(1, 2)).numpy() > 0, weights[0].numpy() > 0)
     assert weights[0][torch.from_numpy(visible)].min() > 0 or not visible.any()
     assert 'keypoints' in data_sample.gt_instances  # ground truth for metrics survives
+
+
+@pytest.mark.parametrize('height, width', [(64, 48), (8, 4), (9, 9), (17, 13)])
+def test_lane_wise_maximum_search_finds_a_maximum(height, width):
+    """The vectorised lane search (used when H*W splits into 32/64 lanes) and the plain
+    ``max`` fallback both return the maximum and an index holding it."""
+    from h3r_mmpose.codecs.randomized_rounding_heatmap import max_cells
+    maps = torch.rand(300, height * width)
+    maps[:5] = 0.5  # ties everywhere
+    maps[5:10, -1] = 2.0  # the maximum in the very last cell
+    maxima, indices = max_cells(maps)
+    torch.testing.assert_close(maxima, maps.max(dim=1).values, rtol=0, atol=0)
+    torch.testing.assert_close(maps.gather(1, indices[:, None])[:, 0], maxima, rtol=0, atol=0)
+
+
+def test_nan_anywhere_in_a_large_map_does_not_hide_its_peak():
+    codec = build(stride=4)  # 48x64 maps: the lane-wise search path
+    keypoints = np.array([[[100.25, 60.5], [10.0, 20.0]]])
+    heatmaps = codec.encode(keypoints)['heatmaps']
+    heatmaps[0, 50, 40] = np.nan
+    heatmaps[1, 0, 47] = np.inf
+    decoded, scores = codec.decode(heatmaps)
+    np.testing.assert_allclose(decoded[0], keypoints[0], atol=1e-4)
+    np.testing.assert_allclose(scores[0], 1.0, atol=1e-6)

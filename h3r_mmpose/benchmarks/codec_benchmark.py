@@ -1,0 +1,308 @@
+"""The codec leaderboard: round-trip error, bias and speed of MMPose's codecs and ours.
+
+Every codec is built through ``KEYPOINT_CODECS`` and measured on the same keypoints, in
+crop pixels (see :mod:`h3r_mmpose.codecs.round_trip` for UDP's unit), single-threaded
+(torch, OpenCV) so that numpy-based and torch-based decoders compete on equal terms.
+
+Figures per codec and setting:
+    - ideal round trip ``decode(encode(x))``: mean / p95 / max Euclidean error, the signed
+      mean error per axis, and the mean conditional bias ``|E[decode] - x|`` (for stochastic
+      targets the expectation is taken over ``num_draws`` draws per keypoint);
+    - robust round trip: the target blurred (Gaussian, sigma 1 cell) with Gaussian noise of
+      2% of each channel's peak added, which is what a trained network's output looks like;
+    - encode time per sample (K=17) and decode time for a batch (B=64, K=17) through each
+      codec's fastest path (``batch_decode`` where the codec has it, else the per-sample
+      loop MMPose's heads run), and each codec's decode time relative to ours.
+"""
+import json
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmpose.registry import KEYPOINT_CODECS
+from scipy.ndimage import gaussian_filter1d
+from tqdm import tqdm
+
+import h3r_mmpose  # noqa: F401  (registers our codec)
+from ..codecs.round_trip import decode_encoded
+
+BATCH_SIZE = 64
+NUM_KEYPOINTS = 17
+BLUR_SIGMA_CELLS = 1.0
+NOISE_FRACTION = 0.02
+OURS = 'H3R expected (ours)'
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An input size and a heatmap stride (heatmap = input // stride per axis)."""
+    name: str
+    input_size: Tuple[int, int]
+    stride: int
+
+    @property
+    def heatmap_size(self) -> Tuple[int, int]:
+        return (self.input_size[0] // self.stride, self.input_size[1] // self.stride)
+
+
+SETTINGS = tuple(
+    Setting(f'{name} s{stride}', size, stride)
+    for name, size in (('body 256x192', (192, 256)), ('face 256x256', (256, 256)))
+    for stride in (4, 8, 16))
+
+
+def codec_configs(setting: Setting) -> Dict[str, dict]:
+    """The peers as a user would configure them, plus ours, for one setting.
+
+    Gaussian widths are MMPose's stock values in heatmap cells (sigma 2, kernel 11);
+    SimCC appears with the stock split ratio 2.0 (two bins per pixel) and with one bin per
+    heatmap cell (split ratio 1/stride), the same resolution as the heatmaps.
+    """
+    sizes = dict(input_size=setting.input_size, heatmap_size=setting.heatmap_size)
+    return {
+        'MSRAHeatmap': dict(type='MSRAHeatmap', sigma=2, **sizes),
+        'DARK': dict(type='MSRAHeatmap', sigma=2, unbiased=True, **sizes),
+        'UDPHeatmap': dict(type='UDPHeatmap', sigma=2, **sizes),
+        'MegviiHeatmap': dict(type='MegviiHeatmap', kernel_size=11, **sizes),
+        'SimCC split 2': dict(type='SimCCLabel', input_size=setting.input_size,
+                              sigma=(4.9, 5.66), simcc_split_ratio=2.0),
+        'SimCC split 1/stride': dict(type='SimCCLabel', input_size=setting.input_size,
+                                     sigma=2.0, simcc_split_ratio=1 / setting.stride),
+        OURS: dict(type='RandomizedRoundingHeatmap', target_type='expected', **sizes),
+        'H3R stochastic (ours)': dict(type='RandomizedRoundingHeatmap',
+                                      target_type='stochastic', **sizes),
+    }
+
+
+def frame_keypoints(input_size: Tuple[int, int], num_samples: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Keypoints uniform over the closed frame, with its corners and edges included.
+
+    Returns:
+        np.ndarray: shape (num_samples, 1, K, 2).
+    """
+    w, h = input_size
+    points = rng.uniform([0, 0], [w - 1, h - 1], size=(num_samples * NUM_KEYPOINTS, 2))
+    border = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], dtype=np.float64)
+    edges = np.stack([rng.uniform(0, w - 1, 4), np.repeat([0, h - 1], 2)], axis=1)
+    points[:8] = np.concatenate([border, edges])
+    return points.reshape(num_samples, 1, NUM_KEYPOINTS, 2)
+
+
+def degrade(encoded: dict, rng: np.random.Generator) -> dict:
+    """Blur each label map by one cell and add noise of 2% of its peak."""
+    degraded = {}
+    for key in ('heatmaps', 'keypoint_x_labels', 'keypoint_y_labels'):
+        if key not in encoded:
+            continue
+        labels = encoded[key].astype(np.float64)
+        spatial_axes = (-2, -1) if key == 'heatmaps' else (-1, )
+        for axis in spatial_axes:
+            labels = gaussian_filter1d(labels, BLUR_SIGMA_CELLS, axis=axis, mode='constant')
+        peak = labels.max(axis=spatial_axes, keepdims=True)
+        labels = labels + rng.normal(size=labels.shape) * NOISE_FRACTION * peak
+        degraded[key] = labels.astype(np.float32)
+    return degraded
+
+
+def error_figures(decoded: np.ndarray, keypoints: np.ndarray) -> Dict[str, float]:
+    """Round-trip statistics in crop pixels.
+
+    Args:
+        decoded (np.ndarray): shape (D, M, 2): D draws (1 for deterministic codecs) of the
+            M keypoints.
+        keypoints (np.ndarray): shape (M, 2).
+    """
+    signed = decoded - keypoints[None]
+    errors = np.linalg.norm(signed, axis=-1)
+    conditional_bias = np.linalg.norm(signed.mean(axis=0), axis=-1)
+    return dict(mean=float(errors.mean()), p95=float(np.percentile(errors, 95)),
+                max=float(errors.max()), bias_x=float(signed[..., 0].mean()),
+                bias_y=float(signed[..., 1].mean()),
+                abs_bias=float(conditional_bias.mean()))
+
+
+def round_trips(codec, keypoints: np.ndarray, num_draws: int,
+                rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """Ideal and degraded round trips of every sample, ``num_draws`` times each.
+
+    Returns:
+        tuple: decoded keypoints, ideal and degraded, each of shape (D, M, 2).
+    """
+    ideal, robust = [], []
+    for _ in range(num_draws):
+        ideal_draw, robust_draw = [], []
+        for sample in keypoints:
+            encoded = codec.encode(sample, np.ones(sample.shape[:2], dtype=np.float32))
+            ideal_draw.append(decode_encoded(codec, encoded)[0])
+            robust_draw.append(decode_encoded(codec, degrade(encoded, rng))[0])
+        ideal.append(np.concatenate(ideal_draw))
+        robust.append(np.concatenate(robust_draw))
+    return np.stack(ideal), np.stack(robust)
+
+
+def median_seconds(function: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls, after one warm-up call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def batch_decoder(codec, encoded_batch: List[dict]) -> Callable[[], object]:
+    """The fastest decode of a batch a head can run with this codec."""
+    if codec.support_batch_decoding:
+        heatmaps = torch.from_numpy(np.stack([e['heatmaps'] for e in encoded_batch]))
+        return lambda: codec.batch_decode(heatmaps)
+    if 'heatmaps' in encoded_batch[0]:
+        heatmaps = [e['heatmaps'] for e in encoded_batch]
+        return lambda: [codec.decode(h) for h in heatmaps]
+    labels = [(e['keypoint_x_labels'], e['keypoint_y_labels']) for e in encoded_batch]
+    return lambda: [codec.decode(x, y) for x, y in labels]
+
+
+def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float]:
+    """Encode seconds per sample and decode seconds per batch of ``BATCH_SIZE``."""
+    batch = np.resize(keypoints, (BATCH_SIZE, ) + keypoints.shape[1:])
+    visible = np.ones(batch.shape[1:3], dtype=np.float32)
+
+    def encode_batch():
+        return [codec.encode(sample, visible) for sample in batch]
+
+    encode_seconds = median_seconds(encode_batch, repeats) / BATCH_SIZE
+    decode_seconds = median_seconds(batch_decoder(codec, encode_batch()), repeats)
+    return encode_seconds, decode_seconds
+
+
+def benchmark_codecs(num_samples: int = 200,
+                     num_draws: int = 64,
+                     repeats: int = 10,
+                     settings: Sequence[Setting] = SETTINGS,
+                     seed: int = 0,
+                     progress: bool = True) -> dict:
+    """Run the whole leaderboard.
+
+    Args:
+        num_samples (int): samples of K=17 keypoints per setting.
+        num_draws (int): draws per keypoint for stochastic codecs.
+        repeats (int): timing repeats (the median is reported).
+        settings (Sequence[Setting]): input sizes and strides.
+        seed (int): seed of the keypoints, the noise and the stochastic draws.
+        progress (bool): show a progress bar.
+
+    Returns:
+        dict: ``meta`` (versions, parameters) and ``results`` (one row per codec and
+        setting, see the module docstring).
+    """
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    rows = []
+    jobs = [(setting, name, cfg) for setting in settings
+            for name, cfg in codec_configs(setting).items()]
+    for setting, name, cfg in tqdm(jobs, desc='codecs', disable=not progress):
+        rng = np.random.default_rng(seed)
+        np.random.seed(seed)  # stochastic draws use numpy's global generator
+        codec = KEYPOINT_CODECS.build(cfg)
+        keypoints = frame_keypoints(setting.input_size, num_samples, rng)
+        draws = num_draws if cfg.get('target_type') == 'stochastic' else 1
+        ideal, robust = round_trips(codec, keypoints, draws, rng)
+        flat_keypoints = keypoints.reshape(-1, 2)
+        encode_seconds, decode_seconds = time_codec(codec, keypoints, repeats)
+        rows.append(dict(
+            codec=name, config=cfg, setting=setting.name, input_size=setting.input_size,
+            heatmap_size=setting.heatmap_size, stride=setting.stride, draws=draws,
+            ideal=error_figures(ideal, flat_keypoints),
+            robust=error_figures(robust, flat_keypoints),
+            encode_us=encode_seconds * 1e6, decode_ms=decode_seconds * 1e3))
+    for row in rows:
+        ours = next(r for r in rows if r['setting'] == row['setting'] and r['codec'] == OURS)
+        row['decode_vs_ours'] = row['decode_ms'] / ours['decode_ms']
+        row['encode_vs_ours'] = row['encode_us'] / ours['encode_us']
+    meta = dict(num_samples=num_samples, num_keypoints=NUM_KEYPOINTS, num_draws=num_draws,
+                repeats=repeats, seed=seed, batch_size=BATCH_SIZE, threads=1,
+                torch=torch.__version__, numpy=np.__version__, python=platform.python_version(),
+                machine=platform.machine(), processor=platform.processor())
+    return dict(meta=meta, results=rows)
+
+
+def markdown_table(report: dict) -> str:
+    """The leaderboard as Markdown, one block per setting."""
+    header = ('| codec | mean px | p95 px | max px | signed bias x, y | abs bias px | '
+              'robust mean px | robust abs bias px | encode us/sample | '
+              'decode ms/batch | decode time / ours |\n' + '|---' * 11 + '|\n')
+    blocks = []
+    for setting in dict.fromkeys(r['setting'] for r in report['results']):
+        rows = [r for r in report['results'] if r['setting'] == setting]
+        heatmap = 'x'.join(map(str, rows[0]['heatmap_size']))
+        lines = [
+            f"| {r['codec']} | {r['ideal']['mean']:.2e} | {r['ideal']['p95']:.2e} | "
+            f"{r['ideal']['max']:.2e} | {r['ideal']['bias_x']:+.1e}, {r['ideal']['bias_y']:+.1e}"
+            f" | {r['ideal']['abs_bias']:.2e} | {r['robust']['mean']:.3f} | "
+            f"{r['robust']['abs_bias']:.3f} | {r['encode_us']:.0f} | {r['decode_ms']:.2f} | "
+            f"{r['decode_vs_ours']:.1f}x |" for r in rows
+        ]
+        blocks.append(f'**{setting}** (heatmap {heatmap})\n\n' + header + '\n'.join(lines))
+    return '\n\n'.join(blocks) + '\n'
+
+
+def plot_error_vs_stride(report: dict, path: Path) -> None:
+    """Mean round-trip error against stride, ideal (solid) and robust (dashed)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    results = report['results']
+    groups = list(dict.fromkeys(r['setting'].rsplit(' ', 1)[0] for r in results))
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False)
+    for axis, group in zip(axes[0], groups):
+        for index, codec in enumerate(dict.fromkeys(r['codec'] for r in results)):
+            rows = sorted((r for r in results
+                           if r['codec'] == codec and r['setting'].startswith(group)),
+                          key=lambda r: r['stride'])
+            strides = [r['stride'] for r in rows]
+            colour = f'C{index}'
+            # Floor at 1e-6 px so exact round trips stay visible on the log axis.
+            axis.plot(strides, [max(r['ideal']['mean'], 1e-6) for r in rows], 'o-',
+                      color=colour, label=codec)
+            axis.plot(strides, [r['robust']['mean'] for r in rows], 's--', color=colour,
+                      alpha=0.6)
+        axis.set(xscale='log', yscale='log', xlabel='heatmap stride (input px per cell)',
+                 ylabel='mean round-trip error (input px)',
+                 title=f'{group}: ideal (solid) and blurred+noisy (dashed)')
+        axis.set_xticks([4, 8, 16], ['4', '8', '16'])
+        axis.grid(True, which='both', alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
+    """Write the JSON, Markdown and PNG files; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = dict(json=out_dir / 'codec_benchmark.json', markdown=out_dir / 'codec_benchmark.md',
+                 plot=out_dir / 'codec_benchmark.png')
+    paths['json'].write_text(json.dumps(report, indent=1, default=list))
+    paths['markdown'].write_text(markdown_table(report))
+    plot_error_vs_stride(report, paths['plot'])
+    return paths
+
+
+def run(out_dir: Path, quick: bool = False, progress: bool = True,
+        num_samples: Optional[int] = None) -> Tuple[dict, Dict[str, Path]]:
+    """Benchmark with the full or the quick (CI) budget and write the outputs."""
+    budget = dict(num_samples=12, num_draws=16, repeats=3) if quick else dict(
+        num_samples=200, num_draws=64, repeats=10)
+    if num_samples is not None:
+        budget['num_samples'] = num_samples
+    report = benchmark_codecs(progress=progress, **budget)
+    report['meta']['quick'] = quick
+    return report, write_report(report, out_dir)

@@ -1,9 +1,12 @@
-# HRNet-W32 on COCO 256x192 with randomized-rounding heatmaps (1/4 resolution, 48x64).
+# HRNet-W32 on COCO 256x192 with randomized-rounding heatmaps at 1/4 of the input (48x64).
 # Everything else (backbone, schedule, data, CocoMetric) is the stock MMPose config.
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/'
           'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py']
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
+# 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
+# target) puts it on one of them, drawn anew at every encode. The expectation carries no
+# label noise and trained better in short schedules; the network fits it under either.
 codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
              heatmap_size=(48, 64), target_type='expected', topk=4)
 
@@ -25,3 +28,18 @@ train_pipeline = [
     for step in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+# CocoMetric as in the stock config (save_best='coco/AP' reads it), plus the codec's
+# quantization floor in the same units ('floor/AP', ...). The floor needs ground-truth
+# keypoints: evaluate it on ground-truth boxes (val_dataloader.dataset.bbox_file=None).
+# The stock detected boxes (bbox_file) carry no ground truth, so floor numbers on them mean
+# nothing.
+val_evaluator = [
+    _base_.val_evaluator,
+    dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),
+]
+test_evaluator = val_evaluator
+
+# A plain `codec = dict(...)` would merge into the stock MSRA codec and keep its `sigma`.
+# Replace it here, last, so the uses above hold the dict without the `_delete_` flag.
+codec = dict(_delete_=True, **codec)

@@ -1,0 +1,41 @@
+"""tools/benchmark_codecs.py --quick end to end: files, JSON structure, our losslessness."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CODECS = {'MSRAHeatmap', 'DARK', 'UDPHeatmap', 'MegviiHeatmap', 'SimCC split 2',
+          'SimCC split 1/stride', 'H3R expected (ours)', 'H3R stochastic (ours)'}
+FIGURES = {'mean', 'p95', 'max', 'bias_x', 'bias_y', 'abs_bias', 'abs_bias_se'}
+
+
+def test_quick_benchmark_writes_a_complete_report(tmp_path):
+    result = subprocess.run(
+        [sys.executable, 'tools/benchmark_codecs.py', '--quick', '--no-progress',
+         '--out-dir', str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '| H3R expected (ours) |' in result.stdout
+    assert (tmp_path / 'codec_benchmark.png').stat().st_size > 10_000
+    assert (tmp_path / 'codec_benchmark.md').read_text() in result.stdout
+
+    report = json.loads((tmp_path / 'codec_benchmark.json').read_text())
+    assert report['meta']['quick'] is True
+    rows = report['results']
+    settings = {(tuple(r['input_size']), r['stride']) for r in rows}
+    assert settings == {(size, stride) for size in ((192, 256), (256, 256))
+                        for stride in (4, 8, 16)}
+    for setting in settings:
+        codecs = {r['codec'] for r in rows if (tuple(r['input_size']), r['stride']) == setting}
+        assert codecs == CODECS
+    for row in rows:
+        assert set(row['ideal']) == FIGURES and set(row['robust']) == FIGURES
+        assert row['encode_us'] > 0 and row['decode_ms'] > 0 and row['decode_vs_ours'] > 0
+        if row['codec'] == 'H3R expected (ours)':
+            assert row['ideal']['max'] < 1e-4
+            assert row['decode_vs_ours'] == 1.0
+        if row['codec'] == 'H3R stochastic (ours)':
+            assert row['draws'] > 1
+        if row['codec'] == 'MSRAHeatmap':
+            # Pure rounding to the grid: mean error about 0.38 x stride.
+            assert 0.3 * row['stride'] < row['ideal']['mean'] < 0.45 * row['stride']

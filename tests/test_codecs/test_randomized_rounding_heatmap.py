@@ -254,7 +254,7 @@ def topdown_sample(rng: np.random.Generator, num_keypoints: int = 17) -> dict:
 
 def to_original_image(keypoints: np.ndarray, results: dict, input_size) -> np.ndarray:
     """TopdownPoseEstimator.add_pred_to_datasample's mapping back to the image."""
-    centre, scale = results['bbox_center'], results['bbox_scale']
+    centre, scale = results['input_center'], results['input_scale']
     return keypoints / np.asarray(input_size) * scale + centre - 0.5 * scale
 
 

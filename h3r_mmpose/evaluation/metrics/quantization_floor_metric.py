@@ -91,8 +91,9 @@ class QuantizationFloorMetric(BaseMetric):
         gt = data_sample['gt_instances']
         input_size = data_sample['input_size']
         extent = crop_extent(self.codec, input_size)
-        centres = np.asarray(gt['bbox_centers'], dtype=np.float64)[:, None]
-        scales = np.asarray(gt['bbox_scales'], dtype=np.float64)[:, None]
+        # The crop the test pipeline made, as TopdownPoseEstimator maps predictions back.
+        centres = np.asarray(data_sample['input_center'], dtype=np.float64).reshape(-1, 1, 2)
+        scales = np.asarray(data_sample['input_scale'], dtype=np.float64).reshape(-1, 1, 2)
         gt_crop = image_to_crop(np.asarray(gt['keypoints'], np.float64), centres, scales,
                                 extent)
         visible = np.asarray(gt['keypoints_visible'], dtype=np.float32).reshape(
@@ -141,6 +142,9 @@ class QuantizationFloorMetric(BaseMetric):
         if self.metric is not None:
             # The inner metric holds its own results (no cross-process collection needed
             # on one process; in distributed runs each rank evaluates its share).
-            metrics.update(self.metric.compute_metrics(self.metric.results))
+            inner = self.metric.compute_metrics(self.metric.results)
             self.metric.results.clear()
+            # Keep the inner metric's own key names (e.g. floor/coco/AP beside coco/AP).
+            inner_prefix = f'{self.metric.prefix}/' if self.metric.prefix else ''
+            metrics.update({inner_prefix + key: value for key, value in inner.items()})
         return metrics

@@ -84,3 +84,16 @@ def test_floor_in_coco_metric_units_and_skipped_samples(samples_dir):
     unlabelled = sum(1 for index in range(len(dataset))
                      if dataset.get_data_info(index)['keypoints_visible'].sum() == 0)
     assert metrics['floor/num_skipped'] == unlabelled
+
+
+def test_detected_boxes_are_skipped_not_measured(samples_dir):
+    """MMPose fills detected boxes with placeholder keypoints at (0, 0), marked visible."""
+    coco = samples_dir / 'coco'
+    dataset = CocoDataset(data_root=str(coco), ann_file='test_coco.json',
+                          bbox_file=str(coco / 'test_coco_det_AP_H_56.json'),
+                          data_prefix=dict(img=''), test_mode=True, pipeline=[])
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
+                 heatmap_size=(48, 64))
+    metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec), dataset,
+                       input_size=(192, 256))
+    assert metrics == {'floor/num_skipped': float(len(dataset))}

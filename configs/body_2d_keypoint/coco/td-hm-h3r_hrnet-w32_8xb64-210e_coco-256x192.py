@@ -30,10 +30,9 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 # CocoMetric as in the stock config (save_best='coco/AP' reads it), plus the codec's
-# quantization floor in the same units ('floor/AP', ...). The floor needs ground-truth
-# keypoints: evaluate it on ground-truth boxes (val_dataloader.dataset.bbox_file=None).
-# The stock detected boxes (bbox_file) carry no ground truth, so floor numbers on them mean
-# nothing.
+# quantization floor in the same units ('floor/coco/AP', ...). The floor needs ground-truth
+# keypoints: it skips the stock detected boxes (counted in 'floor/num_skipped'); evaluate on
+# ground-truth boxes (val_dataloader.dataset.bbox_file=None) to measure it.
 val_evaluator = [
     _base_.val_evaluator,
     dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),

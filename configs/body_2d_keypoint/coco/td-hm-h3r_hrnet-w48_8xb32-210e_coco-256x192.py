@@ -28,8 +28,9 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# CocoMetric (save_best='coco/AP') plus the codec's floor ('floor/AP', ...), which is only
-# meaningful on ground-truth boxes (bbox_file=None): detected boxes carry no ground truth.
+# CocoMetric (save_best='coco/AP') plus the codec's floor ('floor/coco/AP', ...), which is only
+# measured on ground-truth boxes (bbox_file=None): it skips detected boxes, which carry no
+# ground truth.
 val_evaluator = [
     _base_.val_evaluator,
     dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),

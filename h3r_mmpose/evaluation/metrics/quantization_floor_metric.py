@@ -53,8 +53,9 @@ class QuantizationFloorMetric(BaseMetric):
           predictions (e.g. ``NME`` for faces, ``coco/AP`` for bodies): the floor in the
           dataset's own units.
 
-    Samples without any visible ground-truth keypoint (e.g. detected boxes) are skipped and
-    counted in ``num_skipped``.
+    Samples without ground truth are skipped and counted in ``num_skipped``: those with no
+    visible keypoint, and detected boxes from a ``bbox_file``, which MMPose fills with
+    placeholder keypoints all at (0, 0).
 
     Args:
         codec (dict): the codec config, normally the config's ``codec``.
@@ -106,31 +107,31 @@ class QuantizationFloorMetric(BaseMetric):
         return decoded, np.linalg.norm(decoded_crop - gt_crop, axis=-1)
 
     def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
-        forwarded = []
         for data_sample in data_samples:
             gt = data_sample['gt_instances']
-            visible = np.asarray(gt['keypoints_visible']).reshape(
-                np.asarray(gt['keypoints']).shape[:2]) > 0
-            if not visible.any():
+            keypoints = np.asarray(gt['keypoints'])
+            visible = np.asarray(gt['keypoints_visible']).reshape(keypoints.shape[:2]) > 0
+            # Detected boxes (bbox_file) carry MMPose's placeholder: every keypoint at (0, 0).
+            if not visible.any() or not keypoints.any():
                 self.results.append(dict(skipped=True))
                 continue
             decoded, crop_errors = self.round_trip(data_sample)
             image_errors = np.linalg.norm(decoded - gt['keypoints'], axis=-1)
-            self.results.append(
-                dict(skipped=False, image_errors=image_errors[visible],
-                     crop_errors=crop_errors[visible]))
             pred = dict(data_sample.get('pred_instances', {}), keypoints=decoded,
                         keypoint_scores=np.ones(decoded.shape[:2], dtype=np.float32))
-            forwarded.append(dict(data_sample, pred_instances=pred))
-        if self.metric is not None and forwarded:
-            self.metric.process(data_batch, forwarded)
+            # The round-trip sample travels in the results so that, in distributed runs,
+            # the inner metric sees every rank's samples after collection.
+            self.results.append(
+                dict(skipped=False, image_errors=image_errors[visible],
+                     crop_errors=crop_errors[visible],
+                     sample=dict(data_sample, pred_instances=pred)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         measured = [r for r in results if not r['skipped']]
         metrics: Dict[str, float] = dict(num_skipped=float(len(results) - len(measured)))
         if not measured:
             MMLogger.get_current_instance().warning(
-                'QuantizationFloorMetric: no sample had visible ground truth')
+                'QuantizationFloorMetric: no sample had annotated, visible ground truth')
             return metrics
         image_errors = np.concatenate([r['image_errors'] for r in measured])
         crop_errors = np.concatenate([r['crop_errors'] for r in measured])
@@ -140,8 +141,8 @@ class QuantizationFloorMetric(BaseMetric):
             error_px_max=float(image_errors.max()),
             error_input_px=float(crop_errors.mean()))
         if self.metric is not None:
-            # The inner metric holds its own results (no cross-process collection needed
-            # on one process; in distributed runs each rank evaluates its share).
+            self.metric.results.clear()
+            self.metric.process([], [r['sample'] for r in measured])
             inner = self.metric.compute_metrics(self.metric.results)
             self.metric.results.clear()
             # Keep the inner metric's own key names (e.g. floor/coco/AP beside coco/AP).

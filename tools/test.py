@@ -4,42 +4,27 @@
                          [--leaderboard ROWS.jsonl] [--cfg-options KEY=VALUE ...]
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import h3r_mmpose  # noqa: F401  (registers modules; allow-lists checkpoint types)
+from h3r_mmpose.utils.run_config import add_run_arguments, load_run_config
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a pose model (h3r_mmpose)')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--out', help='dump the predictions to this pickle file')
     parser.add_argument('--leaderboard', metavar='ROWS.jsonl',
                         help='append a leaderboard row (LeaderboardHook) to this file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_run_arguments(parser)
+    return parser.parse_args()
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args)
     cfg.load_from = args.checkpoint
     if args.out:
         evaluators = cfg.test_evaluator
@@ -52,8 +37,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
-    args = parse_args()
-    Runner.from_cfg(build_config(args)).test()
+    Runner.from_cfg(build_config(parse_args())).test()
 
 
 if __name__ == '__main__':

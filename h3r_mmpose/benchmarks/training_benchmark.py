@@ -168,7 +168,7 @@ def benchmark_training(out_dir: Path,
                        num_test: int = 500,
                        image_size: Tuple[int, int] = (128, 128),
                        num_keypoints: int = 5,
-                       max_iters: int = 600,
+                       max_iters: int = 1200,
                        batch_size: int = 32,
                        codecs: Sequence[str] = CODECS,
                        strides: Sequence[int] = STRIDES,
@@ -271,15 +271,17 @@ def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
 
 
 QUICK = dict(num_train=64, num_test=32, max_iters=8, batch_size=8)
-FULL = dict(num_train=2000, num_test=500, max_iters=600, batch_size=32)
+FULL = dict(num_train=2000, num_test=500, max_iters=1200, batch_size=32)
 
 
 def run(out_dir: Path, quick: bool = False, progress: bool = True,
-        max_iters: Optional[int] = None) -> Tuple[dict, Dict[str, Path]]:
+        max_iters: Optional[int] = None, codecs: Sequence[str] = CODECS,
+        strides: Sequence[int] = STRIDES) -> Tuple[dict, Dict[str, Path]]:
     """Run the benchmark with the quick (CI) or full budget and write the outputs."""
     budget = dict(QUICK if quick else FULL)
     if max_iters is not None:
         budget['max_iters'] = max_iters
-    report = benchmark_training(out_dir, progress=progress, **budget)
+    report = benchmark_training(out_dir, progress=progress, codecs=codecs, strides=strides,
+                                **budget)
     report['meta']['quick'] = quick
     return report, write_report(report, out_dir)

@@ -11,7 +11,7 @@ writes training_benchmark.{json,md,png}. The full run takes about 30 minutes on 
 import argparse
 from pathlib import Path
 
-from h3r_mmpose.benchmarks.training_benchmark import CODECS, STRIDES, run
+from h3r_mmpose.benchmarks.training_benchmark import CODECS, STOCHASTIC, STRIDES, run
 
 
 def main() -> None:
@@ -19,7 +19,8 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true', help='tiny budget for CI')
     parser.add_argument('--max-iters', type=int, help='training iterations per run')
     parser.add_argument('--out-dir', type=Path, default=Path('outputs/training_benchmark'))
-    parser.add_argument('--codecs', nargs='+', choices=CODECS, default=CODECS)
+    parser.add_argument('--codecs', nargs='+', choices=CODECS + (STOCHASTIC, ),
+                        default=CODECS)
     parser.add_argument('--strides', nargs='+', type=int, choices=STRIDES, default=STRIDES)
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args()

@@ -14,7 +14,7 @@ WHEELHOUSE="${H3R_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/h3r_mmpose/wheels}
 PYTHON="${PYTHON:-python3}"
 
 inputs_hash() {
-  cat "$CONSTRAINTS" "$ROOT/tools/setup_env.sh" "$ROOT/requirements.txt" | sha256sum | cut -c1-16
+  cat "$CONSTRAINTS" "$ROOT/tools/setup_env.sh" | sha256sum | cut -c1-16
 }
 STAMP="$VENV/.h3r_setup_$(inputs_hash)"
 if [[ -f "$STAMP" ]]; then

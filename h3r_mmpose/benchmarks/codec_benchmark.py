@@ -321,6 +321,7 @@ def plot_error_vs_stride(report: dict, path: Path) -> None:
                  ylabel='mean round-trip error (input px)',
                  title=f'{group}: ideal (solid) and blurred+noisy (dashed)')
         axis.set_xticks([4, 8, 16], ['4', '8', '16'])
+        axis.xaxis.set_minor_formatter(plt.NullFormatter())
         axis.grid(True, which='both', alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()

@@ -58,7 +58,8 @@ class QuantizationFloorMetric(BaseMetric):
     placeholder keypoints all at (0, 0).
 
     Args:
-        codec (dict): the codec config, normally the config's ``codec``.
+        codec (dict): the codec config, normally the config's ``codec``. A stochastic
+            randomized-rounding codec is measured through its expected target.
         metric (dict, optional): the dataset's metric config to evaluate the round trip with.
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str): prefix of the reported keys. Defaults to ``'floor'``.
@@ -70,6 +71,11 @@ class QuantizationFloorMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = 'floor') -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        codec = dict(codec)
+        if codec.get('target_type') == 'stochastic':
+            # A one-hot draw is label noise, not a limit: the loss is minimised by the
+            # draws' expectation, so that is what a trained network can reach.
+            codec['target_type'] = 'expected'
         self.codec = KEYPOINT_CODECS.build(codec)
         self.metric = METRICS.build(metric) if metric is not None else None
 

@@ -7,6 +7,7 @@ leaderboard.py`` renders the rows as Markdown or HTML tables.
 """
 import datetime
 import json
+import logging
 import os
 import os.path as osp
 import subprocess
@@ -135,6 +136,11 @@ def model_complexity(model: nn.Module,
     width, height = input_size
     was_training = model.training
     model.eval()
+    # The analyzer warns about every operator it does not count (BatchNorm, pooling, ...);
+    # that is documented above and would bury a run's own log.
+    logger = MMLogger.get_current_instance()
+    log_level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         with torch.no_grad():
             # mmengine feeds one random image of this shape on the model's
@@ -146,6 +152,7 @@ def model_complexity(model: nn.Module,
                 show_arch=False)
     finally:
         model.train(was_training)
+        logger.setLevel(log_level)
     return {'params': int(info['params']), 'flops': int(info['flops'])}
 
 

@@ -150,30 +150,27 @@ def decode_all(codec, encoded: List[dict]) -> np.ndarray:
 
 
 def round_trips(codec, keypoints: np.ndarray, num_draws: int,
-                rng: np.random.Generator) -> np.ndarray:
-    """Ideal round trips of every sample, ``num_draws`` times each.
+                noise_rng: Optional[np.random.Generator] = None) -> np.ndarray:
+    """Round trips of every sample, ``num_draws`` times each.
+
+    Args:
+        codec: the codec under test.
+        keypoints (np.ndarray): shape (M/K, 1, K, 2).
+        num_draws (int): encodes per sample (more than 1 for stochastic targets).
+        noise_rng (np.random.Generator, optional): when given, each target is blurred and
+            noised with it (see :func:`degrade`) before decoding.
 
     Returns:
         np.ndarray: decoded keypoints, shape (D, M, 2).
     """
     visible = np.ones(keypoints.shape[1:3], dtype=np.float32)
+
+    def target(sample: np.ndarray) -> dict:
+        encoded = codec.encode(sample, visible)
+        return encoded if noise_rng is None else degrade(encoded, noise_rng)
+
     return np.stack([
-        decode_all(codec, [codec.encode(sample, visible) for sample in keypoints])
-        for _ in range(num_draws)
-    ])
-
-
-def degraded_round_trips(codec, keypoints: np.ndarray, num_draws: int,
-                         rng: np.random.Generator) -> np.ndarray:
-    """Round trips through blurred, noisy targets (see :func:`degrade`).
-
-    Returns:
-        np.ndarray: decoded keypoints, shape (D, M, 2).
-    """
-    visible = np.ones(keypoints.shape[1:3], dtype=np.float32)
-    return np.stack([
-        decode_all(codec, [degrade(codec.encode(sample, visible), rng) for sample in keypoints])
-        for _ in range(num_draws)
+        decode_all(codec, [target(sample) for sample in keypoints]) for _ in range(num_draws)
     ])
 
 
@@ -246,9 +243,9 @@ def benchmark_codecs(num_samples: int = 200,
         codec = KEYPOINT_CODECS.build(cfg)
         keypoints = frame_keypoints(setting.input_size, num_samples, rng)
         stochastic = cfg.get('target_type') == 'stochastic'
-        ideal = round_trips(codec, keypoints, num_draws if stochastic else 1, rng)
-        robust = degraded_round_trips(codec, keypoints, num_robust_draws if stochastic else 1,
-                                      rng)
+        ideal = round_trips(codec, keypoints, num_draws if stochastic else 1)
+        robust = round_trips(codec, keypoints, num_robust_draws if stochastic else 1,
+                             noise_rng=rng)
         flat_keypoints = keypoints.reshape(-1, 2)
         encode_seconds, decode_seconds = time_codec(codec, keypoints, repeats)
         rows.append(dict(

@@ -19,7 +19,8 @@ H3R stochastic      the same with the paper's one-hot draws (on request only)
 Reported per codec and stride, on the test split: the mean end-point error in input pixels
 (``EPE``; the crop is the whole image, so input and image pixels coincide), the NME
 normalised by the image size, the codec's quantization floor on the same test images, the
-training wall time and the model's FLOPs.
+training wall time and the model's FLOPs. Each run's test also appends a leaderboard row
+(``LeaderboardHook``) to ``<out_dir>/leaderboard.jsonl``; ``tools/leaderboard.py`` renders it.
 """
 import json
 import logging
@@ -35,7 +36,7 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our modules)
 from ..datasets.synthetic_landmarks import make_synthetic_landmarks
-from ..engine.hooks.leaderboard_hook import model_complexity
+from ..engine.leaderboard import read_rows
 
 CODECS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel', 'H3R (ours)')
 #: The paper's one-hot draws; not in the default run (it would add a third to its time).
@@ -94,9 +95,9 @@ def run_name(codec_name: str) -> str:
 
 
 def run_config(codec_name: str, stride: int, data_root: Path, work_dir: Path,
-               input_size: Tuple[int, int], num_keypoints: int, max_iters: int,
-               batch_size: int, seed: int) -> Config:
-    """A complete MMEngine config for one training run."""
+               leaderboard_file: Path, input_size: Tuple[int, int], num_keypoints: int,
+               max_iters: int, batch_size: int, seed: int) -> Config:
+    """A complete MMEngine config for one training run; its test appends a leaderboard row."""
     codec, head = codec_and_head(codec_name, stride, input_size, num_keypoints)
     use_udp = codec['type'] == 'UDPHeatmap'
     # The box is the whole image (padding 1.0): crop pixels are image pixels.
@@ -129,6 +130,7 @@ def run_config(codec_name: str, stride: int, data_root: Path, work_dir: Path,
                            param_scheduler=dict(type='ParamSchedulerHook'),
                            checkpoint=None),
         log_processor=dict(by_epoch=False),
+        custom_hooks=[dict(type='LeaderboardHook', out_file=str(leaderboard_file))],
         model=dict(
             type='TopdownPoseEstimator',
             data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -159,17 +161,17 @@ def run_config(codec_name: str, stride: int, data_root: Path, work_dir: Path,
     ))
 
 
-def train_and_test(cfg: Config, input_size: Tuple[int, int]) -> Dict[str, float]:
-    """Train, test and measure one run."""
+def train_and_test(cfg: Config) -> Dict[str, float]:
+    """Train, test and measure one run (params and FLOPs from its leaderboard row)."""
     runner = Runner.from_cfg(cfg)
     start = time.perf_counter()
     runner.train()
     train_seconds = time.perf_counter() - start
     metrics = runner.test()
-    complexity = model_complexity(runner.model, input_size)
+    leaderboard_row = read_rows(cfg.custom_hooks[0]['out_file'])[-1]
     return dict(epe_px=float(metrics['EPE']), nme=float(metrics['NME']),
                 floor_px=float(metrics['floor/error_px']), train_seconds=train_seconds,
-                flops=complexity['flops'], params=complexity['params'])
+                flops=leaderboard_row['flops'], params=leaderboard_row['params'])
 
 
 def benchmark_training(out_dir: Path,
@@ -197,8 +199,9 @@ def benchmark_training(out_dir: Path,
                                  image_size=image_size, num_keypoints=num_keypoints,
                                  seed=seed)
         marker.touch()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     logging.getLogger('mmengine').setLevel(logging.WARNING)
+    leaderboard_file = out_dir / 'leaderboard.jsonl'
+    leaderboard_file.unlink(missing_ok=True)  # this run's rows only
     rows: List[dict] = []
     jobs = [(codec, stride) for stride in strides for codec in codecs]
     bar = tqdm(jobs, desc='training runs', disable=not progress)
@@ -206,10 +209,11 @@ def benchmark_training(out_dir: Path,
         bar.set_postfix_str(f'{codec_name} stride {stride}')
         cfg = run_config(codec_name, stride, data_root,
                          out_dir / 'runs' / f"{run_name(codec_name)}_s{stride}",
-                         image_size, num_keypoints, max_iters, batch_size, seed)
+                         leaderboard_file, image_size, num_keypoints, max_iters, batch_size,
+                         seed)
         rows.append(dict(codec=codec_name, stride=stride,
                          heatmap_size=[image_size[0] // stride, image_size[1] // stride],
-                         **train_and_test(cfg, image_size)))
+                         **train_and_test(cfg)))
     meta = dict(num_train=num_train, num_test=num_test, image_size=list(image_size),
                 num_keypoints=num_keypoints, max_iters=max_iters, batch_size=batch_size,
                 seed=seed, torch_threads=torch.get_num_threads(), torch=torch.__version__)
@@ -277,7 +281,8 @@ def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = dict(json=out_dir / 'training_benchmark.json',
                  markdown=out_dir / 'training_benchmark.md',
-                 plot=out_dir / 'training_benchmark.png')
+                 plot=out_dir / 'training_benchmark.png',
+                 leaderboard=out_dir / 'leaderboard.jsonl')
     paths['json'].write_text(json.dumps(report, indent=1))
     paths['markdown'].write_text(markdown_table(report))
     plot_error_vs_stride(report, paths['plot'])

@@ -9,6 +9,7 @@ import pytest
 
 from h3r_mmpose.benchmarks.training_benchmark import (CODECS, STRIDES, codec_and_head,
                                                       markdown_table)
+from h3r_mmpose.engine.leaderboard import read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,14 @@ def test_quick_training_benchmark_covers_every_codec_and_stride(tmp_path):
             assert row['floor_px'] > 0.25 * row['stride']  # rounding to the grid
     assert (tmp_path / 'training_benchmark.png').stat().st_size > 10_000
     assert markdown_table(report) in result.stdout
+
+    # Every run's test appended one leaderboard row with its figures.
+    board = read_rows(str(tmp_path / 'leaderboard.jsonl'))
+    assert len(board) == len(runs)
+    for row, result_row in zip(board, report['results']):
+        assert row['dataset'] == 'synthetic_landmarks'
+        assert row['metrics']['EPE'] == pytest.approx(result_row['epe_px'])
+        assert row['flops'] == result_row['flops'] > 0
 
 
 def test_heads_match_their_heatmap_strides():

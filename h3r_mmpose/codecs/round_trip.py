@@ -5,8 +5,6 @@ frame ``[0, w-1] x [0, h-1]``). ``UDPHeatmap`` is the one MMPose codec whose dec
 another unit: ``u / (W-1) * w``, the value that MMPose's generic back-mapping needs after the
 UDP affine. It is converted to crop pixels here, so UDP is not penalised for its convention.
 """
-from typing import Optional
-
 import numpy as np
 from mmpose.codecs import UDPHeatmap
 from mmpose.codecs.base import BaseKeypointCodec
@@ -47,17 +45,15 @@ def decode_encoded(codec: BaseKeypointCodec, encoded: dict) -> np.ndarray:
 
 
 def codec_round_trip(codec: BaseKeypointCodec, keypoints: np.ndarray,
-                     keypoints_visible: Optional[np.ndarray] = None) -> np.ndarray:
+                     keypoints_visible: np.ndarray) -> np.ndarray:
     """``decode(encode(keypoints))`` in crop pixels.
 
     Args:
         codec: an MMPose codec.
         keypoints (np.ndarray): crop-pixel keypoints, shape (1, K, 2).
-        keypoints_visible (np.ndarray, optional): shape (1, K).
+        keypoints_visible (np.ndarray): shape (1, K).
 
     Returns:
         np.ndarray: the decoded keypoints, shape (1, K, 2).
     """
-    if keypoints_visible is None:
-        keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
     return decode_encoded(codec, codec.encode(keypoints, keypoints_visible))

@@ -4,23 +4,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmpose.codecs import UDPHeatmap
 from mmpose.registry import KEYPOINT_CODECS, METRICS
 
-from ...codecs.round_trip import codec_round_trip
+from ...codecs.round_trip import codec_round_trip, decoded_to_crop_scale
 
 
 def crop_extent(codec, input_size: Sequence[int]) -> np.ndarray:
     """Crop pixels spanned by the box under the affine that goes with the codec.
 
     MMPose's ``TopdownAffine`` maps the box onto ``[0, w]``; with ``use_udp=True`` (which
-    ``UDPHeatmap`` requires) onto ``[0, w-1]``.
+    ``UDPHeatmap`` requires) onto ``[0, w-1]``: the same factor that turns the codec's
+    decoded coordinates into crop pixels.
 
     Returns:
         np.ndarray: shape (2,).
     """
-    extent = np.asarray(input_size, dtype=np.float64)
-    return extent - 1 if isinstance(codec, UDPHeatmap) else extent
+    return np.asarray(input_size, dtype=np.float64) * decoded_to_crop_scale(codec)
 
 
 def image_to_crop(keypoints: np.ndarray, centre: np.ndarray, scale: np.ndarray,

@@ -5,6 +5,7 @@ MMPose's registries, so a config needs only::
 
     custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 """
+
 from . import codecs, datasets, engine, evaluation, models  # noqa: F401  (registration)
 from .utils import allow_mmengine_checkpoints
 from .version import __version__

@@ -1,4 +1,5 @@
 """Shared fixtures: the real sample data in ``../shared/data/mmpose_samples``."""
+
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,12 @@ def coco_sample(samples_dir) -> dict:
     from mmpose.datasets.transforms import LoadImage
 
     dataset = CocoDataset(
-        data_root=str(samples_dir / 'coco'), ann_file='test_coco.json',
-        data_prefix=dict(img=''), pipeline=[LoadImage()], test_mode=False)
+        data_root=str(samples_dir / 'coco'),
+        ann_file='test_coco.json',
+        data_prefix=dict(img=''),
+        pipeline=[LoadImage()],
+        test_mode=False,
+    )
     for index in range(len(dataset)):
         sample = dataset[index]
         if sample['keypoints_visible'].sum() > 0:

@@ -1,6 +1,7 @@
 """Helpers that shrink the shipped configs for CPU tests: no pretrained weights, a tiny HRNet,
 the sample data and a few iterations. They only edit loaded configs; the files stay as
 shipped."""
+
 import contextlib
 import copy
 from pathlib import Path
@@ -70,8 +71,9 @@ def tiny_hrnet(backbone_cfg: ConfigDict) -> Tuple[dict, int]:
     extra = copy.deepcopy(backbone_cfg.extra)
     for stage in ('stage1', 'stage2', 'stage3', 'stage4'):
         branches = extra[stage].num_branches
-        extra[stage].update(num_modules=1, num_blocks=(1, ) * branches,
-                            num_channels=TINY_HRNET_WIDTHS[:branches])
+        extra[stage].update(
+            num_modules=1, num_blocks=(1,) * branches, num_channels=TINY_HRNET_WIDTHS[:branches]
+        )
     multiscale = extra.stage4.get('multiscale_output', False)
     head_channels = sum(TINY_HRNET_WIDTHS) if multiscale else TINY_HRNET_WIDTHS[0]
     return dict(type='HRNet', in_channels=3, extra=extra), head_channels
@@ -105,8 +107,9 @@ def use_samples(cfg: Config, samples_dir: Path, name: str) -> Config:
     folder = samples_dir / name
     for split in ('train', 'val', 'test'):
         dataset = cfg[f'{split}_dataloader'].dataset
-        dataset.update(data_root=str(folder), ann_file=SAMPLE_ANNOTATIONS[name],
-                       data_prefix=dict(img=''))
+        dataset.update(
+            data_root=str(folder), ann_file=SAMPLE_ANNOTATIONS[name], data_prefix=dict(img='')
+        )
         dataset.pop('bbox_file', None)
         dataset.pop('headbox_file', None)
     for split in ('val', 'test'):
@@ -123,10 +126,10 @@ def quick_run(cfg: Config, work_dir: Path, max_iters: int = 2, batch_size: int =
     """A few training iterations on one process, then one validation, with no workers, no
     schedule and no periodic checkpoints; ``save_best`` stays as configured."""
     for split in ('train', 'val', 'test'):
-        cfg[f'{split}_dataloader'].update(batch_size=batch_size, num_workers=0,
-                                          persistent_workers=False)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                         val_interval=max_iters)
+        cfg[f'{split}_dataloader'].update(
+            batch_size=batch_size, num_workers=0, persistent_workers=False
+        )
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
     cfg.param_scheduler = None
     cfg.default_hooks.checkpoint.update(by_epoch=False, interval=-1, save_last=False)
     cfg.default_hooks.logger.interval = 1

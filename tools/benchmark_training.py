@@ -8,6 +8,7 @@ Generates the synthetic data on first use (under --out-dir), prints a Markdown t
 writes training_benchmark.{json,md,png}. The full run takes about 30 minutes on 2 cores;
 --quick (CI) under 2 minutes.
 """
+
 import argparse
 from pathlib import Path
 
@@ -19,13 +20,18 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true', help='tiny budget for CI')
     parser.add_argument('--max-iters', type=int, help='training iterations per run')
     parser.add_argument('--out-dir', type=Path, default=Path('outputs/training_benchmark'))
-    parser.add_argument('--codecs', nargs='+', choices=CODECS + (STOCHASTIC, ),
-                        default=CODECS)
+    parser.add_argument('--codecs', nargs='+', choices=CODECS + (STOCHASTIC,), default=CODECS)
     parser.add_argument('--strides', nargs='+', type=int, choices=STRIDES, default=STRIDES)
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args()
-    _, paths = run(args.out_dir, quick=args.quick, progress=not args.no_progress,
-                   max_iters=args.max_iters, codecs=args.codecs, strides=args.strides)
+    _, paths = run(
+        args.out_dir,
+        quick=args.quick,
+        progress=not args.no_progress,
+        max_iters=args.max_iters,
+        codecs=args.codecs,
+        strides=args.strides,
+    )
     print(Path(paths['markdown']).read_text())
     for kind, path in paths.items():
         print(f'{kind}: {path}')

@@ -6,20 +6,18 @@ Usage::
 
 The rows are those appended by ``LeaderboardHook`` after each test run.
 """
+
 import argparse
 from typing import List, Optional
 
-from h3r_mmpose.engine.leaderboard import (read_rows, render_html,
-                                           render_markdown)
+from h3r_mmpose.engine.leaderboard import read_rows, render_html, render_markdown
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('rows', help='JSON-lines file written by '
-                        'LeaderboardHook')
-    parser.add_argument('--html', metavar='OUT.html',
-                        help='also write the tables as an HTML page')
+    parser.add_argument('rows', help='JSON-lines file written by LeaderboardHook')
+    parser.add_argument('--html', metavar='OUT.html', help='also write the tables as an HTML page')
     return parser.parse_args(argv)
 
 

@@ -61,7 +61,10 @@ log "installing mmengine, mmdet, mmpose and their dependencies"
 "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-deps "$(pin mmdet)" "$(pin mmpose)"
 # openmim pulls openxlab/pandas, which would upgrade numpy and downgrade setuptools: pin them.
 "${PIP[@]}" install -q -c "$CONSTRAINTS" "$(pin openmim)"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" pytest
+# Test, lint and deployment tools (tests use hypothesis; tools/lint.sh runs ruff; ONNX export
+# and its tests use onnx and onnxruntime, the `deploy` extra of setup.py).
+"${PIP[@]}" install -q -c "$CONSTRAINTS" "$(pin pytest)" "$(pin hypothesis)" "$(pin ruff)" \
+  "$(pin onnx)" "$(pin onnxruntime)" "$(pin onnxscript)"
 
 # 4. This package, editable.
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"

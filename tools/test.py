@@ -1,8 +1,9 @@
 """Evaluate a checkpoint with MMPose's Runner, with the h3r_mmpose plugin loaded.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out PREDS.pkl]
-                         [--leaderboard ROWS.jsonl] [--cfg-options KEY=VALUE ...]
+python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out PREDS.pkl]
+                     [--leaderboard ROWS.jsonl] [--cfg-options KEY=VALUE ...]
 """
+
 import argparse
 
 from mmengine.config import Config
@@ -17,8 +18,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the predictions to this pickle file')
-    parser.add_argument('--leaderboard', metavar='ROWS.jsonl',
-                        help='append a leaderboard row (LeaderboardHook) to this file')
+    parser.add_argument(
+        '--leaderboard',
+        metavar='ROWS.jsonl',
+        help='append a leaderboard row (LeaderboardHook) to this file',
+    )
     add_run_arguments(parser)
     return parser.parse_args()
 

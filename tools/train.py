@@ -6,6 +6,7 @@
 `mim train mmpose CONFIG` runs the same thing through MMPose's own script; configs load the
 plugin there via ``custom_imports``.
 """
+
 import argparse
 
 from mmengine.config import Config
@@ -18,13 +19,22 @@ from h3r_mmpose.utils.run_config import add_run_arguments, load_run_config
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a pose model (h3r_mmpose)')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--resume', nargs='?', const='auto', default=None,
-                        help='resume from CKPT, or from the latest checkpoint in work-dir')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        help='resume from CKPT, or from the latest checkpoint in work-dir',
+    )
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='skip validation during training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the learning rate by the actual batch size')
+    parser.add_argument(
+        '--no-validate', action='store_true', help='skip validation during training'
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the actual batch size',
+    )
     add_run_arguments(parser)
     return parser.parse_args()
 

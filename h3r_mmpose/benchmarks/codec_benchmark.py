@@ -14,6 +14,7 @@ Figures per codec and setting:
       codec's fastest path (``batch_decode`` where the codec has it, else the per-sample
       loop MMPose's heads run), and each codec's decode time relative to ours.
 """
+
 import json
 import platform
 import time
@@ -29,6 +30,7 @@ from scipy.ndimage import gaussian_filter1d
 from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our codec)
+
 from ..codecs.round_trip import decode_encoded
 
 BATCH_SIZE = 64
@@ -41,6 +43,7 @@ OURS = 'H3R expected (ours)'
 @dataclass(frozen=True)
 class Setting:
     """An input size and a heatmap stride (heatmap = input // stride per axis)."""
+
     name: str
     input_size: Tuple[int, int]
     stride: int
@@ -53,7 +56,8 @@ class Setting:
 SETTINGS = tuple(
     Setting(f'{name} s{stride}', size, stride)
     for name, size in (('body 256x192', (192, 256)), ('face 256x256', (256, 256)))
-    for stride in (4, 8, 16))
+    for stride in (4, 8, 16)
+)
 
 
 def codec_configs(setting: Setting) -> Dict[str, dict]:
@@ -69,18 +73,28 @@ def codec_configs(setting: Setting) -> Dict[str, dict]:
         'DARK': dict(type='MSRAHeatmap', sigma=2, unbiased=True, **sizes),
         'UDPHeatmap': dict(type='UDPHeatmap', sigma=2, **sizes),
         'MegviiHeatmap': dict(type='MegviiHeatmap', kernel_size=11, **sizes),
-        'SimCC split 2': dict(type='SimCCLabel', input_size=setting.input_size,
-                              sigma=(4.9, 5.66), simcc_split_ratio=2.0),
-        'SimCC split 1/stride': dict(type='SimCCLabel', input_size=setting.input_size,
-                                     sigma=2.0, simcc_split_ratio=1 / setting.stride),
+        'SimCC split 2': dict(
+            type='SimCCLabel',
+            input_size=setting.input_size,
+            sigma=(4.9, 5.66),
+            simcc_split_ratio=2.0,
+        ),
+        'SimCC split 1/stride': dict(
+            type='SimCCLabel',
+            input_size=setting.input_size,
+            sigma=2.0,
+            simcc_split_ratio=1 / setting.stride,
+        ),
         OURS: dict(type='RandomizedRoundingHeatmap', target_type='expected', **sizes),
-        'H3R stochastic (ours)': dict(type='RandomizedRoundingHeatmap',
-                                      target_type='stochastic', **sizes),
+        'H3R stochastic (ours)': dict(
+            type='RandomizedRoundingHeatmap', target_type='stochastic', **sizes
+        ),
     }
 
 
-def frame_keypoints(input_size: Tuple[int, int], num_samples: int,
-                    rng: np.random.Generator) -> np.ndarray:
+def frame_keypoints(
+    input_size: Tuple[int, int], num_samples: int, rng: np.random.Generator
+) -> np.ndarray:
     """Keypoints uniform over the closed frame, with its corners and edges included.
 
     Returns:
@@ -101,7 +115,7 @@ def degrade(encoded: dict, rng: np.random.Generator) -> dict:
         if key not in encoded:
             continue
         labels = encoded[key].astype(np.float64)
-        spatial_axes = (-2, -1) if key == 'heatmaps' else (-1, )
+        spatial_axes = (-2, -1) if key == 'heatmaps' else (-1,)
         for axis in spatial_axes:
             labels = gaussian_filter1d(labels, BLUR_SIGMA_CELLS, axis=axis, mode='constant')
         peak = labels.max(axis=spatial_axes, keepdims=True)
@@ -129,11 +143,15 @@ def error_figures(decoded: np.ndarray, keypoints: np.ndarray) -> Dict[str, float
     num_draws = decoded.shape[0]
     conditional_bias = np.linalg.norm(signed.mean(axis=0), axis=-1)
     spread = np.sqrt(signed.var(axis=0, ddof=1).sum(axis=-1)) if num_draws > 1 else 0 * errors
-    return dict(mean=float(errors.mean()), p95=float(np.percentile(errors, 95)),
-                max=float(errors.max()), bias_x=float(signed[..., 0].mean()),
-                bias_y=float(signed[..., 1].mean()),
-                abs_bias=float(conditional_bias.mean()),
-                abs_bias_se=float(np.mean(spread) / np.sqrt(num_draws)))
+    return dict(
+        mean=float(errors.mean()),
+        p95=float(np.percentile(errors, 95)),
+        max=float(errors.max()),
+        bias_x=float(signed[..., 0].mean()),
+        bias_y=float(signed[..., 1].mean()),
+        abs_bias=float(conditional_bias.mean()),
+        abs_bias_se=float(np.mean(spread) / np.sqrt(num_draws)),
+    )
 
 
 def decode_all(codec, encoded: List[dict]) -> np.ndarray:
@@ -149,8 +167,9 @@ def decode_all(codec, encoded: List[dict]) -> np.ndarray:
     return np.concatenate([decode_encoded(codec, e)[0] for e in encoded])
 
 
-def round_trips(codec, keypoints: np.ndarray, num_draws: int,
-                noise_rng: Optional[np.random.Generator] = None) -> np.ndarray:
+def round_trips(
+    codec, keypoints: np.ndarray, num_draws: int, noise_rng: Optional[np.random.Generator] = None
+) -> np.ndarray:
     """Round trips of every sample, ``num_draws`` times each.
 
     Args:
@@ -169,9 +188,9 @@ def round_trips(codec, keypoints: np.ndarray, num_draws: int,
         encoded = codec.encode(sample, visible)
         return encoded if noise_rng is None else degrade(encoded, noise_rng)
 
-    return np.stack([
-        decode_all(codec, [target(sample) for sample in keypoints]) for _ in range(num_draws)
-    ])
+    return np.stack(
+        [decode_all(codec, [target(sample) for sample in keypoints]) for _ in range(num_draws)]
+    )
 
 
 def median_seconds(function: Callable[[], object], repeats: int) -> float:
@@ -199,7 +218,7 @@ def batch_decoder(codec, encoded_batch: List[dict]) -> Callable[[], object]:
 
 def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float]:
     """Encode seconds per sample and decode seconds per batch of ``BATCH_SIZE``."""
-    batch = np.resize(keypoints, (BATCH_SIZE, ) + keypoints.shape[1:])
+    batch = np.resize(keypoints, (BATCH_SIZE,) + keypoints.shape[1:])
     visible = np.ones(batch.shape[1:3], dtype=np.float32)
 
     def encode_batch():
@@ -210,13 +229,15 @@ def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float
     return encode_seconds, decode_seconds
 
 
-def benchmark_codecs(num_samples: int = 200,
-                     num_draws: int = 1024,
-                     num_robust_draws: int = 64,
-                     repeats: int = 10,
-                     settings: Sequence[Setting] = SETTINGS,
-                     seed: int = 0,
-                     progress: bool = True) -> dict:
+def benchmark_codecs(
+    num_samples: int = 200,
+    num_draws: int = 1024,
+    num_robust_draws: int = 64,
+    repeats: int = 10,
+    settings: Sequence[Setting] = SETTINGS,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Run the whole leaderboard.
 
     Args:
@@ -235,8 +256,9 @@ def benchmark_codecs(num_samples: int = 200,
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     rows = []
-    jobs = [(setting, name, cfg) for setting in settings
-            for name, cfg in codec_configs(setting).items()]
+    jobs = [
+        (setting, name, cfg) for setting in settings for name, cfg in codec_configs(setting).items()
+    ]
     for setting, name, cfg in tqdm(jobs, desc='codecs', disable=not progress):
         rng = np.random.default_rng(seed)
         np.random.seed(seed)  # stochastic draws use numpy's global generator
@@ -244,50 +266,71 @@ def benchmark_codecs(num_samples: int = 200,
         keypoints = frame_keypoints(setting.input_size, num_samples, rng)
         stochastic = cfg.get('target_type') == 'stochastic'
         ideal = round_trips(codec, keypoints, num_draws if stochastic else 1)
-        robust = round_trips(codec, keypoints, num_robust_draws if stochastic else 1,
-                             noise_rng=rng)
+        robust = round_trips(codec, keypoints, num_robust_draws if stochastic else 1, noise_rng=rng)
         flat_keypoints = keypoints.reshape(-1, 2)
         encode_seconds, decode_seconds = time_codec(codec, keypoints, repeats)
-        rows.append(dict(
-            codec=name, config=cfg, setting=setting.name, input_size=setting.input_size,
-            heatmap_size=setting.heatmap_size, stride=setting.stride,
-            draws=len(ideal), robust_draws=len(robust),
-            ideal=error_figures(ideal, flat_keypoints),
-            robust=error_figures(robust, flat_keypoints),
-            encode_us=encode_seconds * 1e6, decode_ms=decode_seconds * 1e3))
+        rows.append(
+            dict(
+                codec=name,
+                config=cfg,
+                setting=setting.name,
+                input_size=setting.input_size,
+                heatmap_size=setting.heatmap_size,
+                stride=setting.stride,
+                draws=len(ideal),
+                robust_draws=len(robust),
+                ideal=error_figures(ideal, flat_keypoints),
+                robust=error_figures(robust, flat_keypoints),
+                encode_us=encode_seconds * 1e6,
+                decode_ms=decode_seconds * 1e3,
+            )
+        )
     for row in rows:
         ours = next(r for r in rows if r['setting'] == row['setting'] and r['codec'] == OURS)
         row['decode_vs_ours'] = row['decode_ms'] / ours['decode_ms']
         row['encode_vs_ours'] = row['encode_us'] / ours['encode_us']
-    meta = dict(num_samples=num_samples, num_keypoints=NUM_KEYPOINTS, num_draws=num_draws,
-                num_robust_draws=num_robust_draws,
-                repeats=repeats, seed=seed, batch_size=BATCH_SIZE, threads=1,
-                torch=torch.__version__, numpy=np.__version__, python=platform.python_version(),
-                machine=platform.machine(), processor=platform.processor())
+    meta = dict(
+        num_samples=num_samples,
+        num_keypoints=NUM_KEYPOINTS,
+        num_draws=num_draws,
+        num_robust_draws=num_robust_draws,
+        repeats=repeats,
+        seed=seed,
+        batch_size=BATCH_SIZE,
+        threads=1,
+        torch=torch.__version__,
+        numpy=np.__version__,
+        python=platform.python_version(),
+        machine=platform.machine(),
+        processor=platform.processor(),
+    )
     return dict(meta=meta, results=rows)
 
 
 def abs_bias(figures: Dict[str, float]) -> str:
     """``abs_bias`` with its standard error when it was estimated from several draws."""
-    text = f"{figures['abs_bias']:.2e}"
-    return text + f" ({figures['abs_bias_se']:.1e})" if figures['abs_bias_se'] else text
+    text = f'{figures["abs_bias"]:.2e}'
+    return text + f' ({figures["abs_bias_se"]:.1e})' if figures['abs_bias_se'] else text
 
 
 def markdown_table(report: dict) -> str:
     """The leaderboard as Markdown, one block per setting."""
-    header = ('| codec | mean px | p95 px | max px | signed bias x, y px | abs bias px '
-              '(s.e.) | robust mean px | robust abs bias px | encode us/sample | '
-              'decode ms/batch | decode time / ours |\n' + '|---' * 11 + '|\n')
+    header = (
+        '| codec | mean px | p95 px | max px | signed bias x, y px | abs bias px '
+        '(s.e.) | robust mean px | robust abs bias px | encode us/sample | '
+        'decode ms/batch | decode time / ours |\n' + '|---' * 11 + '|\n'
+    )
     blocks = []
     for setting in dict.fromkeys(r['setting'] for r in report['results']):
         rows = [r for r in report['results'] if r['setting'] == setting]
         heatmap = 'x'.join(map(str, rows[0]['heatmap_size']))
         lines = [
-            f"| {r['codec']} | {r['ideal']['mean']:.2e} | {r['ideal']['p95']:.2e} | "
-            f"{r['ideal']['max']:.2e} | {r['ideal']['bias_x']:+.1e}, {r['ideal']['bias_y']:+.1e}"
-            f" | {abs_bias(r['ideal'])} | {r['robust']['mean']:.3f} | "
-            f"{r['robust']['abs_bias']:.3f} | {r['encode_us']:.0f} | {r['decode_ms']:.2f} | "
-            f"{r['decode_vs_ours']:.1f}x |" for r in rows
+            f'| {r["codec"]} | {r["ideal"]["mean"]:.2e} | {r["ideal"]["p95"]:.2e} | '
+            f'{r["ideal"]["max"]:.2e} | {r["ideal"]["bias_x"]:+.1e}, {r["ideal"]["bias_y"]:+.1e}'
+            f' | {abs_bias(r["ideal"])} | {r["robust"]["mean"]:.3f} | '
+            f'{r["robust"]["abs_bias"]:.3f} | {r["encode_us"]:.0f} | {r["decode_ms"]:.2f} | '
+            f'{r["decode_vs_ours"]:.1f}x |'
+            for r in rows
         ]
         blocks.append(f'**{setting}** (heatmap {heatmap})\n\n' + header + '\n'.join(lines))
     return '\n\n'.join(blocks) + '\n'
@@ -296,6 +339,7 @@ def markdown_table(report: dict) -> str:
 def plot_error_vs_stride(report: dict, path: Path) -> None:
     """Mean round-trip error against stride, ideal (solid) and robust (dashed)."""
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
@@ -304,19 +348,28 @@ def plot_error_vs_stride(report: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False)
     for axis, group in zip(axes[0], groups):
         for index, codec in enumerate(dict.fromkeys(r['codec'] for r in results)):
-            rows = sorted((r for r in results
-                           if r['codec'] == codec and r['setting'].startswith(group)),
-                          key=lambda r: r['stride'])
+            rows = sorted(
+                (r for r in results if r['codec'] == codec and r['setting'].startswith(group)),
+                key=lambda r: r['stride'],
+            )
             strides = [r['stride'] for r in rows]
             colour = f'C{index}'
             # Floor at 1e-6 px so exact round trips stay visible on the log axis.
-            axis.plot(strides, [max(r['ideal']['mean'], 1e-6) for r in rows], 'o-',
-                      color=colour, label=codec)
-            axis.plot(strides, [r['robust']['mean'] for r in rows], 's--', color=colour,
-                      alpha=0.6)
-        axis.set(xscale='log', yscale='log', xlabel='heatmap stride (input px per cell)',
-                 ylabel='mean round-trip error (input px)',
-                 title=f'{group}: ideal (solid) and blurred+noisy (dashed)')
+            axis.plot(
+                strides,
+                [max(r['ideal']['mean'], 1e-6) for r in rows],
+                'o-',
+                color=colour,
+                label=codec,
+            )
+            axis.plot(strides, [r['robust']['mean'] for r in rows], 's--', color=colour, alpha=0.6)
+        axis.set(
+            xscale='log',
+            yscale='log',
+            xlabel='heatmap stride (input px per cell)',
+            ylabel='mean round-trip error (input px)',
+            title=f'{group}: ideal (solid) and blurred+noisy (dashed)',
+        )
         axis.set_xticks([4, 8, 16], ['4', '8', '16'])
         axis.xaxis.set_minor_formatter(plt.NullFormatter())
         axis.grid(True, which='both', alpha=0.3)
@@ -329,19 +382,26 @@ def plot_error_vs_stride(report: dict, path: Path) -> None:
 def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
     """Write the JSON, Markdown and PNG files; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = dict(json=out_dir / 'codec_benchmark.json', markdown=out_dir / 'codec_benchmark.md',
-                 plot=out_dir / 'codec_benchmark.png')
+    paths = dict(
+        json=out_dir / 'codec_benchmark.json',
+        markdown=out_dir / 'codec_benchmark.md',
+        plot=out_dir / 'codec_benchmark.png',
+    )
     paths['json'].write_text(json.dumps(report, indent=1, default=list))
     paths['markdown'].write_text(markdown_table(report))
     plot_error_vs_stride(report, paths['plot'])
     return paths
 
 
-def run(out_dir: Path, quick: bool = False, progress: bool = True,
-        num_samples: Optional[int] = None) -> Tuple[dict, Dict[str, Path]]:
+def run(
+    out_dir: Path, quick: bool = False, progress: bool = True, num_samples: Optional[int] = None
+) -> Tuple[dict, Dict[str, Path]]:
     """Benchmark with the full or the quick (CI) budget and write the outputs."""
-    budget = dict(num_samples=12, num_draws=64, num_robust_draws=4, repeats=3) if quick \
+    budget = (
+        dict(num_samples=12, num_draws=64, num_robust_draws=4, repeats=3)
+        if quick
         else dict(num_samples=200, num_draws=1024, num_robust_draws=64, repeats=10)
+    )
     if num_samples is not None:
         budget['num_samples'] = num_samples
     report = benchmark_codecs(progress=progress, **budget)

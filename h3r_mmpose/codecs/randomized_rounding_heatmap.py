@@ -19,6 +19,7 @@ A keypoint that is invisible (visibility <= 0 or NaN), has a NaN/inf coordinate,
 outside the closed frame ``[0, w-1] x [0, h-1]`` gets ``keypoint_weight == 0`` and an all-zero
 heatmap channel, so it contributes nothing to the loss.
 """
+
 from typing import Optional, Tuple
 
 import numpy as np
@@ -38,27 +39,30 @@ TARGET_TYPES = ('expected', 'stochastic')
 
 def _check_size(name: str, size) -> Tuple[int, int]:
     """Validate a ``(width, height)`` pair of integers >= 2."""
-    if (not isinstance(size, (tuple, list)) or len(size) != 2
-            or not all(isinstance(v, (int, np.integer)) for v in size)
-            or min(size) < 2):
-        raise ValueError(f'{name} must be a (width, height) pair of integers >= 2, '
-                         f'got {size!r}')
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(isinstance(v, (int, np.integer)) for v in size)
+        or min(size) < 2
+    ):
+        raise ValueError(f'{name} must be a (width, height) pair of integers >= 2, got {size!r}')
     return int(size[0]), int(size[1])
 
 
-def input_to_grid_scale(input_size: Tuple[int, int],
-                        heatmap_size: Tuple[int, int]) -> np.ndarray:
+def input_to_grid_scale(input_size: Tuple[int, int], heatmap_size: Tuple[int, int]) -> np.ndarray:
     """Heatmap cells per input pixel along (x, y) under the corner-to-corner grid.
 
     Returns:
         np.ndarray: shape (2,), ``(W-1)/(w-1), (H-1)/(h-1)``.
     """
     return (np.asarray(heatmap_size, dtype=np.float64) - 1) / (
-        np.asarray(input_size, dtype=np.float64) - 1)
+        np.asarray(input_size, dtype=np.float64) - 1
+    )
 
 
-def bilinear_support(grid_coords: np.ndarray,
-                     heatmap_size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+def bilinear_support(
+    grid_coords: np.ndarray, heatmap_size: Tuple[int, int]
+) -> Tuple[np.ndarray, np.ndarray]:
     """Lower-left corner and fractional offset of each point's 2x2 support.
 
     The corner is clipped to ``size - 2`` so a point on the last row or column keeps its
@@ -78,8 +82,9 @@ def bilinear_support(grid_coords: np.ndarray,
     return corner, grid_coords - corner
 
 
-def expected_heatmaps(corner: np.ndarray, fraction: np.ndarray,
-                      heatmap_size: Tuple[int, int]) -> np.ndarray:
+def expected_heatmaps(
+    corner: np.ndarray, fraction: np.ndarray, heatmap_size: Tuple[int, int]
+) -> np.ndarray:
     """The bilinear 2x2 targets: the expectation of the randomized-rounding draws.
 
     Args:
@@ -94,16 +99,16 @@ def expected_heatmaps(corner: np.ndarray, fraction: np.ndarray,
     num_keypoints = corner.shape[0]
     heatmaps = np.zeros((num_keypoints, height * width), dtype=np.float32)
     fx, fy = fraction[:, 0:1], fraction[:, 1:2]
-    weights = np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy],
-                             axis=1)
+    weights = np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy], axis=1)
     low = corner[:, 1:2] * width + corner[:, 0:1]
     cells = np.concatenate([low, low + 1, low + width, low + width + 1], axis=1)
     heatmaps[np.arange(num_keypoints)[:, None], cells] = weights
     return heatmaps.reshape(num_keypoints, height, width)
 
 
-def stochastic_heatmaps(corner: np.ndarray, fraction: np.ndarray,
-                        heatmap_size: Tuple[int, int]) -> np.ndarray:
+def stochastic_heatmaps(
+    corner: np.ndarray, fraction: np.ndarray, heatmap_size: Tuple[int, int]
+) -> np.ndarray:
     """One-hot targets at a 2x2 neighbour drawn by randomized rounding.
 
     Each axis rounds up with probability equal to its fractional part, so the drawn cell's
@@ -212,8 +217,9 @@ def topk_around_peak(maps: Tensor, topk: int) -> Tuple[Tensor, Tensor]:
     block = usable_weights(flat_maps.gather(1, flat_index)).double()
     top_values, top_slots = block.topk(topk, dim=1)
     mass = top_values.sum(dim=1)
-    top_cells = torch.stack([left[:, None] + top_slots % block_width,
-                             top[:, None] + top_slots // block_width], dim=-1)
+    top_cells = torch.stack(
+        [left[:, None] + top_slots % block_width, top[:, None] + top_slots // block_width], dim=-1
+    )
     grid_coords = (top_values[..., None] * top_cells).sum(dim=1) / mass[:, None]
     return grid_coords, mass
 
@@ -247,11 +253,13 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
     field_mapping_table = dict(heatmaps='heatmaps')
 
-    def __init__(self,
-                 input_size: Tuple[int, int],
-                 heatmap_size: Tuple[int, int],
-                 target_type: str = 'expected',
-                 topk: int = 4) -> None:
+    def __init__(
+        self,
+        input_size: Tuple[int, int],
+        heatmap_size: Tuple[int, int],
+        target_type: str = 'expected',
+        topk: int = 4,
+    ) -> None:
         super().__init__()
         self.input_size = _check_size('input_size', input_size)
         self.heatmap_size = _check_size('heatmap_size', heatmap_size)
@@ -259,16 +267,16 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             raise ValueError(f'target_type must be one of {TARGET_TYPES}, got {target_type!r}')
         max_topk = int(np.prod(window_lengths(self.heatmap_size)))
         if not isinstance(topk, (int, np.integer)) or not 1 <= topk <= max_topk:
-            raise ValueError(f'topk must be an integer from 1 to {max_topk} (the cells of the '
-                             f'5x5 block around the peak, within heatmap_size '
-                             f'{self.heatmap_size}), got {topk!r}')
+            raise ValueError(
+                f'topk must be an integer from 1 to {max_topk} (the cells of the '
+                f'5x5 block around the peak, within heatmap_size '
+                f'{self.heatmap_size}), got {topk!r}'
+            )
         self.target_type = target_type
         self.topk = int(topk)
         self.scale = input_to_grid_scale(self.input_size, self.heatmap_size)
 
-    def encode(self,
-               keypoints: np.ndarray,
-               keypoints_visible: Optional[np.ndarray] = None) -> dict:
+    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
         """Encode one instance's keypoints into randomized-rounding heatmaps.
 
         Args:
@@ -282,32 +290,38 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         """
         keypoints = np.asarray(keypoints, dtype=np.float64)
         if keypoints.ndim != 3 or keypoints.shape[2] != 2:
-            raise ValueError('keypoints must have shape (1, K, 2), got '
-                             f'{keypoints.shape}')
+            raise ValueError(f'keypoints must have shape (1, K, 2), got {keypoints.shape}')
         if keypoints.shape[0] != 1:
-            raise ValueError(f'{type(self).__name__} encodes one instance at a time '
-                             f'(top-down), got keypoints with N={keypoints.shape[0]}')
+            raise ValueError(
+                f'{type(self).__name__} encodes one instance at a time '
+                f'(top-down), got keypoints with N={keypoints.shape[0]}'
+            )
         num_keypoints = keypoints.shape[1]
         if keypoints_visible is None:
             keypoints_visible = np.ones((1, num_keypoints), dtype=np.float32)
         keypoints_visible = np.asarray(keypoints_visible, dtype=np.float32)
         if keypoints_visible.shape != (1, num_keypoints):
-            raise ValueError(f'keypoints_visible must have shape (1, {num_keypoints}), got '
-                             f'{keypoints_visible.shape}')
+            raise ValueError(
+                f'keypoints_visible must have shape (1, {num_keypoints}), got '
+                f'{keypoints_visible.shape}'
+            )
 
         # Multiply before dividing so the frame's corners map exactly onto the last cell.
-        grid_coords = keypoints[0] * (np.asarray(self.heatmap_size) - 1) / (
-            np.asarray(self.input_size) - 1)
+        grid_coords = (
+            keypoints[0] * (np.asarray(self.heatmap_size) - 1) / (np.asarray(self.input_size) - 1)
+        )
         with np.errstate(invalid='ignore'):
-            inside = np.all((grid_coords >= 0) & (grid_coords <= np.asarray(self.heatmap_size) - 1),
-                            axis=1)
+            inside = np.all(
+                (grid_coords >= 0) & (grid_coords <= np.asarray(self.heatmap_size) - 1), axis=1
+            )
             visible = np.nan_to_num(keypoints_visible[0], nan=0.0) > 0
         valid = inside & visible  # NaN/inf coordinates fail `inside`
         keypoint_weights = np.where(valid, keypoints_visible[0], 0).astype(np.float32)
 
         # Invalid points get a harmless in-range position; their channels are zeroed below.
-        corner, fraction = bilinear_support(np.where(valid[:, None], grid_coords, 0.0),
-                                            self.heatmap_size)
+        corner, fraction = bilinear_support(
+            np.where(valid[:, None], grid_coords, 0.0), self.heatmap_size
+        )
         if self.target_type == 'expected':
             heatmaps = expected_heatmaps(corner, fraction, self.heatmap_size)
         else:
@@ -348,18 +362,25 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             - scores (np.ndarray): probability mass of the averaged cells, shape (B, 1, K).
         """
         if batch_heatmaps.ndim != 4:
-            raise ValueError('batch_heatmaps must have shape (B, K, H, W), got '
-                             f'{tuple(batch_heatmaps.shape)}')
+            raise ValueError(
+                f'batch_heatmaps must have shape (B, K, H, W), got {tuple(batch_heatmaps.shape)}'
+            )
         batch_size, num_keypoints, height, width = batch_heatmaps.shape
         if (width, height) != self.heatmap_size:
-            raise ValueError(f'heatmaps of size (W, H)=({width}, {height}) do not match the '
-                             f'codec heatmap_size {self.heatmap_size}')
+            raise ValueError(
+                f'heatmaps of size (W, H)=({width}, {height}) do not match the '
+                f'codec heatmap_size {self.heatmap_size}'
+            )
         grid_coords, mass = topk_around_peak(
-            batch_heatmaps.detach().reshape(-1, height, width), self.topk)
+            batch_heatmaps.detach().reshape(-1, height, width), self.topk
+        )
 
         keypoints = grid_coords / torch.from_numpy(self.scale).to(grid_coords)
-        frame_centre = torch.tensor([(self.input_size[0] - 1) / 2, (self.input_size[1] - 1) / 2],
-                                    dtype=keypoints.dtype, device=keypoints.device)
+        frame_centre = torch.tensor(
+            [(self.input_size[0] - 1) / 2, (self.input_size[1] - 1) / 2],
+            dtype=keypoints.dtype,
+            device=keypoints.device,
+        )
         empty = mass <= 0
         keypoints[empty] = frame_centre
         keypoints = keypoints.reshape(batch_size, 1, num_keypoints, 2)

@@ -5,6 +5,7 @@ frame ``[0, w-1] x [0, h-1]``). ``UDPHeatmap`` is the one MMPose codec whose dec
 another unit: ``u / (W-1) * w``, the value that MMPose's generic back-mapping needs after the
 UDP affine. It is converted to crop pixels here, so UDP is not penalised for its convention.
 """
+
 import numpy as np
 from mmpose.codecs import UDPHeatmap
 from mmpose.codecs.base import BaseKeypointCodec
@@ -35,17 +36,17 @@ def decode_encoded(codec: BaseKeypointCodec, encoded: dict) -> np.ndarray:
     if 'heatmaps' in encoded:
         keypoints, _ = codec.decode(encoded['heatmaps'])
     elif 'keypoint_x_labels' in encoded:
-        keypoints, _ = codec.decode(encoded['keypoint_x_labels'],
-                                    encoded['keypoint_y_labels'])
+        keypoints, _ = codec.decode(encoded['keypoint_x_labels'], encoded['keypoint_y_labels'])
     else:
-        raise ValueError(f'cannot decode the output of {type(codec).__name__}: fields '
-                         f'{sorted(encoded)}')
-    return np.asarray(keypoints, dtype=np.float64).reshape(1, -1, 2) * \
-        decoded_to_crop_scale(codec)
+        raise ValueError(
+            f'cannot decode the output of {type(codec).__name__}: fields {sorted(encoded)}'
+        )
+    return np.asarray(keypoints, dtype=np.float64).reshape(1, -1, 2) * decoded_to_crop_scale(codec)
 
 
-def codec_round_trip(codec: BaseKeypointCodec, keypoints: np.ndarray,
-                     keypoints_visible: np.ndarray) -> np.ndarray:
+def codec_round_trip(
+    codec: BaseKeypointCodec, keypoints: np.ndarray, keypoints_visible: np.ndarray
+) -> np.ndarray:
     """``decode(encode(keypoints))`` in crop pixels.
 
     Args:

@@ -1,4 +1,3 @@
-from .synthetic_landmarks import (SyntheticLandmarkDataset,
-                                  make_synthetic_landmarks)
+from .synthetic_landmarks import SyntheticLandmarkDataset, make_synthetic_landmarks
 
 __all__ = ['SyntheticLandmarkDataset', 'make_synthetic_landmarks']

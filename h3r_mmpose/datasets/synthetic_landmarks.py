@@ -36,6 +36,7 @@ the input) and ``TopdownAffine(input_size=(W, H))`` without UDP::
             dict(type='PackPoseInputs'),
         ])
 """
+
 from __future__ import annotations
 
 import json
@@ -50,10 +51,8 @@ from mmengine.utils import is_abs
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
-from .synthetic_landmarks_info import (DATASET_NAME, mark_styles,
-                                       synthetic_landmarks_metainfo)
-from .synthetic_landmarks_render import (check_image_size,
-                                         render_landmark_image)
+from .synthetic_landmarks_info import DATASET_NAME, mark_styles, synthetic_landmarks_metainfo
+from .synthetic_landmarks_render import check_image_size, render_landmark_image
 
 # Part of every image's seed, so that a split's images neither depend on the
 # other splits' sizes nor repeat their images.
@@ -68,13 +67,13 @@ def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
 
 def _check_count(name: str, value: int) -> None:
     """Raise ``ValueError`` unless ``value`` is a non-negative int."""
-    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-            or value < 0):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f'{name} must be a non-negative int, got {value!r}')
 
 
-def _coco_instance(index: int, file_name: str, keypoints: np.ndarray,
-                   image_size: Tuple[int, int]) -> Tuple[dict, dict]:
+def _coco_instance(
+    index: int, file_name: str, keypoints: np.ndarray, image_size: Tuple[int, int]
+) -> Tuple[dict, dict]:
     """COCO image and annotation entries of the one instance of an image.
 
     Args:
@@ -88,8 +87,7 @@ def _coco_instance(index: int, file_name: str, keypoints: np.ndarray,
     """
     width, height = image_size
     instance_id = index + 1  # COCO ids start at 1
-    image = dict(
-        id=instance_id, file_name=file_name, width=width, height=height)
+    image = dict(id=instance_id, file_name=file_name, width=width, height=height)
     annotation = dict(
         id=instance_id,
         image_id=instance_id,
@@ -98,13 +96,19 @@ def _coco_instance(index: int, file_name: str, keypoints: np.ndarray,
         num_keypoints=len(keypoints),
         bbox=[0, 0, width, height],
         area=width * height,
-        iscrowd=0)
+        iscrowd=0,
+    )
     return image, annotation
 
 
-def _write_split(root: Path, split: str, num_images: int,
-                 image_size: Tuple[int, int], num_keypoints: int,
-                 seed: int) -> Path:
+def _write_split(
+    root: Path,
+    split: str,
+    num_images: int,
+    image_size: Tuple[int, int],
+    num_keypoints: int,
+    seed: int,
+) -> Path:
     """Render and write one split's images and annotation file.
 
     Returns:
@@ -116,12 +120,14 @@ def _write_split(root: Path, split: str, num_images: int,
     annotations: List[dict] = []
     for index in range(num_images):
         image, keypoints = render_landmark_image(
-            image_rng(seed, split, index), image_size, num_keypoints)
+            image_rng(seed, split, index), image_size, num_keypoints
+        )
         image_file = image_dir / f'{index:06d}.png'
         if not cv2.imwrite(str(image_file), image[..., ::-1]):  # cv2: BGR
             raise OSError(f'could not write {image_file}')
         image_entry, annotation = _coco_instance(
-            index, f'{split}/{image_file.name}', keypoints, image_size)
+            index, f'{split}/{image_file.name}', keypoints, image_size
+        )
         images.append(image_entry)
         annotations.append(annotation)
     category = dict(
@@ -129,28 +135,33 @@ def _write_split(root: Path, split: str, num_images: int,
         name='landmarks',
         supercategory='landmarks',
         keypoints=[style.name for style in mark_styles(num_keypoints)],
-        skeleton=[])
+        skeleton=[],
+    )
     coco = dict(
         info=dict(
             description=f'{DATASET_NAME} {split} split',
             seed=seed,
-            pixel_convention='pixel i covers [i - 0.5, i + 0.5], centre i'),
+            pixel_convention='pixel i covers [i - 0.5, i + 0.5], centre i',
+        ),
         images=images,
         annotations=annotations,
-        categories=[category])
+        categories=[category],
+    )
     ann_file = root / 'annotations' / f'{split}.json'
     ann_file.parent.mkdir(parents=True, exist_ok=True)
     ann_file.write_text(json.dumps(coco), encoding='utf-8')
     return ann_file
 
 
-def make_synthetic_landmarks(out_dir: Union[str, os.PathLike],
-                             num_train: int,
-                             num_val: int,
-                             num_test: int,
-                             image_size: Sequence[int] = (128, 128),
-                             num_keypoints: int = 5,
-                             seed: int = 0) -> Dict[str, Path]:
+def make_synthetic_landmarks(
+    out_dir: Union[str, os.PathLike],
+    num_train: int,
+    num_val: int,
+    num_test: int,
+    image_size: Sequence[int] = (128, 128),
+    num_keypoints: int = 5,
+    seed: int = 0,
+) -> Dict[str, Path]:
     """Write the train, val and test splits of a synthetic landmark dataset.
 
     Deterministic: image ``i`` of a split is rendered from a generator seeded
@@ -171,15 +182,18 @@ def make_synthetic_landmarks(out_dir: Union[str, os.PathLike],
         dict[str, Path]: The annotation file of each split, keyed
         ``'train'``, ``'val'`` and ``'test'``.
     """
-    for name, value in (('num_train', num_train), ('num_val', num_val),
-                        ('num_test', num_test), ('seed', seed)):
+    for name, value in (
+        ('num_train', num_train),
+        ('num_val', num_val),
+        ('num_test', num_test),
+        ('seed', seed),
+    ):
         _check_count(name, value)
     check_image_size(image_size, num_keypoints)
     image_size = (int(image_size[0]), int(image_size[1]))
     sizes = dict(train=num_train, val=num_val, test=num_test)
     return {
-        split: _write_split(
-            Path(out_dir), split, num_images, image_size, num_keypoints, seed)
+        split: _write_split(Path(out_dir), split, num_images, image_size, num_keypoints, seed)
         for split, num_images in sizes.items()
     }
 
@@ -189,8 +203,8 @@ def count_annotated_keypoints(ann_file: str) -> int:
     categories = load(ann_file)['categories']
     if len(categories) != 1:
         raise ValueError(
-            f'ann_file must have exactly one category, {ann_file!r} has '
-            f'{len(categories)}')
+            f'ann_file must have exactly one category, {ann_file!r} has {len(categories)}'
+        )
     return len(categories[0]['keypoints'])
 
 
@@ -219,11 +233,13 @@ class SyntheticLandmarkDataset(BaseCocoStyleDataset):
             ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
 
-    def __init__(self,
-                 ann_file: str = '',
-                 metainfo: Optional[dict] = None,
-                 data_root: Optional[str] = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        ann_file: str = '',
+        metainfo: Optional[dict] = None,
+        data_root: Optional[str] = None,
+        **kwargs,
+    ) -> None:
         # BaseDataset joins data_root too, but only after loading metainfo.
         path = ann_file
         if data_root and not is_abs(ann_file):
@@ -231,15 +247,12 @@ class SyntheticLandmarkDataset(BaseCocoStyleDataset):
         num_keypoints = count_annotated_keypoints(path)
         if metainfo is None:
             metainfo = synthetic_landmarks_metainfo(num_keypoints)
-        super().__init__(
-            ann_file=ann_file,
-            metainfo=metainfo,
-            data_root=data_root,
-            **kwargs)
+        super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, **kwargs)
         if self.metainfo['num_keypoints'] != num_keypoints:
             raise ValueError(
                 f'metainfo must describe the {num_keypoints} keypoints of '
-                f'{path!r}, got {self.metainfo["num_keypoints"]}')
+                f'{path!r}, got {self.metainfo["num_keypoints"]}'
+            )
 
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
         """Parse one instance like the base class, but keep its box unclipped.
@@ -256,6 +269,5 @@ class SyntheticLandmarkDataset(BaseCocoStyleDataset):
         data_info = super().parse_data_info(raw_data_info)
         if data_info is not None:
             x, y, w, h = raw_data_info['raw_ann_info']['bbox']
-            data_info['bbox'] = np.array([[x, y, x + w, y + h]],
-                                         dtype=np.float32)
+            data_info['bbox'] = np.array([[x, y, x + w, y + h]], dtype=np.float32)
         return data_info

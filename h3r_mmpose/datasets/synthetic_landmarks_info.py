@@ -15,6 +15,7 @@ keep it in step with the annotations. Instead
 its annotation file and calls :func:`synthetic_landmarks_metainfo`, so configs
 pass no ``metainfo`` and the two cannot disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,16 @@ DATASET_NAME = 'synthetic_landmarks'
 # centroid is its centre (drawing: synthetic_landmarks_render.py). Ordered so
 # that the look-alike pairs (ring/bullseye, square/frame) never share a colour
 # among the first 12 landmarks.
-SHAPES: Tuple[str, ...] = ('disc', 'plus', 'square', 'ring', 'diamond',
-                           'cross', 'bullseye', 'frame')
+SHAPES: Tuple[str, ...] = (
+    'disc',
+    'plus',
+    'square',
+    'ring',
+    'diamond',
+    'cross',
+    'bullseye',
+    'frame',
+)
 
 # Saturated RGB colours, far from each other; a black halo around each mark
 # keeps it visible on any background.
@@ -74,11 +83,14 @@ class MarkStyle:
 
 def check_num_keypoints(num_keypoints: int) -> None:
     """Raise ``ValueError`` unless 1 <= num_keypoints <= MAX_KEYPOINTS."""
-    if (isinstance(num_keypoints, bool) or not isinstance(num_keypoints, int)
-            or not 1 <= num_keypoints <= MAX_KEYPOINTS):
+    if (
+        isinstance(num_keypoints, bool)
+        or not isinstance(num_keypoints, int)
+        or not 1 <= num_keypoints <= MAX_KEYPOINTS
+    ):
         raise ValueError(
-            f'num_keypoints must be an int in [1, {MAX_KEYPOINTS}], '
-            f'got {num_keypoints!r}')
+            f'num_keypoints must be an int in [1, {MAX_KEYPOINTS}], got {num_keypoints!r}'
+        )
 
 
 def mark_styles(num_keypoints: int) -> Tuple[MarkStyle, ...]:
@@ -100,9 +112,10 @@ def mark_styles(num_keypoints: int) -> Tuple[MarkStyle, ...]:
     return tuple(
         MarkStyle(
             shape=SHAPES[k % num_shapes],
-            colour_name=colour_names[(k % num_shapes + k // num_shapes) %
-                                     len(colour_names)])
-        for k in range(num_keypoints))
+            colour_name=colour_names[(k % num_shapes + k // num_shapes) % len(colour_names)],
+        )
+        for k in range(num_keypoints)
+    )
 
 
 def synthetic_landmarks_metainfo(num_keypoints: int) -> dict:
@@ -123,8 +136,7 @@ def synthetic_landmarks_metainfo(num_keypoints: int) -> dict:
     """
     styles = mark_styles(num_keypoints)
     keypoint_info: Dict[int, dict] = {
-        k: dict(
-            name=style.name, id=k, color=list(style.colour), type='', swap='')
+        k: dict(name=style.name, id=k, color=list(style.colour), type='', swap='')
         for k, style in enumerate(styles)
     }
     joint_weights: List[float] = [1.0] * num_keypoints
@@ -136,8 +148,10 @@ def synthetic_landmarks_metainfo(num_keypoints: int) -> dict:
             title='Synthetic landmarks with exact sub-pixel ground truth',
             container='',
             year='',
-            homepage=''),
+            homepage='',
+        ),
         keypoint_info=keypoint_info,
         skeleton_info={},
         joint_weights=joint_weights,
-        sigmas=sigmas)
+        sigmas=sigmas,
+    )

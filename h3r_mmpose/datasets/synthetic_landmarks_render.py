@@ -22,6 +22,7 @@ function of the label. Marks never overlap each other or the distractors.
 All functions draw their randomness from the ``numpy.random.Generator`` they
 are given, so an image is a function of the generator's seed.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,7 @@ from typing import Callable, Dict, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .synthetic_landmarks_info import (MarkStyle, check_num_keypoints,
-                                       mark_styles)
+from .synthetic_landmarks_info import MarkStyle, check_num_keypoints, mark_styles
 
 # Mark size in pixels: the shapes are scaled so that a disc has this radius.
 MARK_RADIUS = 6.0
@@ -57,8 +57,7 @@ ImageSize = Tuple[int, int]
 SignedDistance = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _box_distance(dx: np.ndarray, dy: np.ndarray, half_w: float,
-                  half_h: float) -> np.ndarray:
+def _box_distance(dx: np.ndarray, dy: np.ndarray, half_w: float, half_h: float) -> np.ndarray:
     """Signed distance to an axis-aligned box centred at the origin."""
     qx = np.abs(dx) - half_w
     qy = np.abs(dy) - half_h
@@ -69,14 +68,12 @@ def _box_distance(dx: np.ndarray, dy: np.ndarray, half_w: float,
 
 def _plus_distance(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Signed distance to a plus with arms of length 1 and width 0.6."""
-    return np.minimum(
-        _box_distance(dx, dy, 1.0, 0.3), _box_distance(dx, dy, 0.3, 1.0))
+    return np.minimum(_box_distance(dx, dy, 1.0, 0.3), _box_distance(dx, dy, 0.3, 1.0))
 
 
 def _cross_distance(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Signed distance to the plus turned by 45 degrees."""
-    return _plus_distance((dx + dy) / math.sqrt(2.0),
-                          (dx - dy) / math.sqrt(2.0))
+    return _plus_distance((dx + dy) / math.sqrt(2.0), (dx - dy) / math.sqrt(2.0))
 
 
 def _bullseye_distance(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -109,27 +106,29 @@ def check_image_size(image_size: Sequence[int], num_keypoints: int) -> None:
         num_keypoints (int): Number of landmarks K.
     """
     check_num_keypoints(num_keypoints)
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(_is_int(side) for side in image_size)):
-        raise ValueError(
-            f'image_size must be (width, height) ints, got {image_size!r}')
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(_is_int(side) for side in image_size)
+    ):
+        raise ValueError(f'image_size must be (width, height) ints, got {image_size!r}')
     min_side = int(math.ceil(4 * MARK_FOOTPRINT))
     if min(image_size) < min_side:
         raise ValueError(
-            f'image_size must be at least {min_side} px per side, '
-            f'got {tuple(image_size)!r}')
+            f'image_size must be at least {min_side} px per side, got {tuple(image_size)!r}'
+        )
     low, high = _centre_range(image_size)
     separation = _min_separation()
     sampling_area = float(np.prod(high - low))
     if num_keypoints * separation**2 > MAX_CROWDING * sampling_area:
         raise ValueError(
             f'image_size={tuple(image_size)!r} is too small for '
-            f'num_keypoints={num_keypoints} non-overlapping marks')
+            f'num_keypoints={num_keypoints} non-overlapping marks'
+        )
 
 
 def _is_int(value: object) -> bool:
-    return (isinstance(value, (int, np.integer))
-            and not isinstance(value, bool))
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _centre_range(image_size: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
@@ -147,8 +146,9 @@ def _min_separation() -> float:
     return 2.0 * MARK_FOOTPRINT + CLEARANCE
 
 
-def sample_keypoints(rng: np.random.Generator, image_size: ImageSize,
-                     num_keypoints: int) -> np.ndarray:
+def sample_keypoints(
+    rng: np.random.Generator, image_size: ImageSize, num_keypoints: int
+) -> np.ndarray:
     """Draw K mark centres uniformly in the image, no two marks overlapping.
 
     Random sequential placement with rejection; :func:`check_image_size`
@@ -175,8 +175,7 @@ def sample_keypoints(rng: np.random.Generator, image_size: ImageSize,
                     return keypoints
 
 
-def render_background(rng: np.random.Generator,
-                      image_size: ImageSize) -> np.ndarray:
+def render_background(rng: np.random.Generator, image_size: ImageSize) -> np.ndarray:
     """A random colour gradient with smooth colour blotches and grain.
 
     Args:
@@ -200,8 +199,7 @@ def render_background(rng: np.random.Generator,
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
-def _distance_to_polyline(points: np.ndarray,
-                          polyline: np.ndarray) -> np.ndarray:
+def _distance_to_polyline(points: np.ndarray, polyline: np.ndarray) -> np.ndarray:
     """Distances from points, shape (N, 2), to a polyline, shape (V, 2).
 
     Returns:
@@ -213,12 +211,12 @@ def _distance_to_polyline(points: np.ndarray,
     rel = points[:, None, :] - starts[None]  # (N, V-1, 2)
     t = np.clip(np.sum(rel * direction[None], axis=2) / length_sq, 0.0, 1.0)
     nearest = starts[None] + t[..., None] * direction[None]
-    return np.min(
-        np.hypot(*np.moveaxis(points[:, None, :] - nearest, 2, 0)), axis=1)
+    return np.min(np.hypot(*np.moveaxis(points[:, None, :] - nearest, 2, 0)), axis=1)
 
 
-def draw_distractors(image: np.ndarray, rng: np.random.Generator,
-                     keypoints: np.ndarray) -> np.ndarray:
+def draw_distractors(
+    image: np.ndarray, rng: np.random.Generator, keypoints: np.ndarray
+) -> np.ndarray:
     """Draw random strokes and elongated blobs that keep clear of the marks.
 
     Strokes are polylines of 2 to 4 vertices, blobs are ellipses about 2 to 7
@@ -245,8 +243,7 @@ def draw_distractors(image: np.ndarray, rng: np.random.Generator,
             start = rng.uniform((0, 0), (width, height))
             steps = rng.normal(0.0, 15.0, size=(rng.integers(1, 4), 2))
             # cv2 takes integer geometry: round first, then check.
-            vertices = np.rint(
-                np.vstack([start, start + np.cumsum(steps, axis=0)]))
+            vertices = np.rint(np.vstack([start, start + np.cumsum(steps, axis=0)]))
             thickness = int(rng.integers(1, 4))
             # Measured: cv2's anti-aliased polylines reach up to
             # thickness + 0.6 px from their axis.
@@ -254,8 +251,9 @@ def draw_distractors(image: np.ndarray, rng: np.random.Generator,
             distance = _distance_to_polyline(keypoints, vertices)
             if np.all(distance > keepout + reach):
                 colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
-                cv2.polylines(image, [vertices.astype(np.int32)], False,
-                              colour, thickness, cv2.LINE_AA)
+                cv2.polylines(
+                    image, [vertices.astype(np.int32)], False, colour, thickness, cv2.LINE_AA
+                )
                 break
     for _ in range(num_blobs):
         for _attempt in range(10):
@@ -268,10 +266,17 @@ def draw_distractors(image: np.ndarray, rng: np.random.Generator,
             distance = np.hypot(*(keypoints - centre).T)
             if np.all(distance > keepout + reach):
                 colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
-                cv2.ellipse(image,
-                            (int(centre[0]), int(centre[1])), (major, minor),
-                            float(rng.uniform(0.0, 180.0)), 0.0, 360.0, colour,
-                            -1, cv2.LINE_AA)
+                cv2.ellipse(
+                    image,
+                    (int(centre[0]), int(centre[1])),
+                    (major, minor),
+                    float(rng.uniform(0.0, 180.0)),
+                    0.0,
+                    360.0,
+                    colour,
+                    -1,
+                    cv2.LINE_AA,
+                )
                 break
     return image
 
@@ -321,8 +326,7 @@ def mark_coverage(
           shape (h, w), float32 in [0, 1], at least ``fill``.
     """
     if shape not in SHAPE_DISTANCES:
-        raise ValueError(
-            f'shape must be one of {sorted(SHAPE_DISTANCES)}, got {shape!r}')
+        raise ValueError(f'shape must be one of {sorted(SHAPE_DISTANCES)}, got {shape!r}')
     x, y = float(centre[0]), float(centre[1])
     reach = int(math.ceil(MARK_FOOTPRINT + 1.0))
     column, row = int(math.floor(x)), int(math.floor(y))
@@ -341,8 +345,7 @@ def mark_coverage(
     return (x0, y0), fill, halo
 
 
-def draw_marks(image: np.ndarray, keypoints: np.ndarray,
-               styles: Sequence[MarkStyle]) -> np.ndarray:
+def draw_marks(image: np.ndarray, keypoints: np.ndarray, styles: Sequence[MarkStyle]) -> np.ndarray:
     """Paint each landmark's mark, a coloured shape in a black halo.
 
     Args:
@@ -355,8 +358,8 @@ def draw_marks(image: np.ndarray, keypoints: np.ndarray,
     """
     if len(keypoints) != len(styles):
         raise ValueError(
-            f'styles must have one entry per keypoint ({len(keypoints)}), '
-            f'got {len(styles)}')
+            f'styles must have one entry per keypoint ({len(keypoints)}), got {len(styles)}'
+        )
     image = image.copy()
     image_size = (image.shape[1], image.shape[0])
     for centre, style in zip(keypoints, styles):
@@ -371,9 +374,8 @@ def draw_marks(image: np.ndarray, keypoints: np.ndarray,
 
 
 def render_landmark_image(
-        rng: np.random.Generator,
-        image_size: ImageSize = (128, 128),
-        num_keypoints: int = 5) -> Tuple[np.ndarray, np.ndarray]:
+    rng: np.random.Generator, image_size: ImageSize = (128, 128), num_keypoints: int = 5
+) -> Tuple[np.ndarray, np.ndarray]:
     """Render one image of K landmarks on a cluttered background.
 
     Args:

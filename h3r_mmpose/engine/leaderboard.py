@@ -5,6 +5,7 @@ One table per dataset, best run first by that dataset's primary metric:
 first metric. Whether lower or higher is better is read from the metric's
 name (see :func:`lower_is_better`).
 """
+
 import html
 import json
 import math
@@ -17,15 +18,16 @@ Row = Dict[str, Any]
 # is taken to be higher-is-better.
 LOWER_IS_BETTER_TOKENS = frozenset({'NME', 'FR', 'ERROR', 'EPE', 'MPJPE'})
 
-FIXED_COLUMNS_BEFORE = ('config', 'codec', 'input', 'heatmap', 'params (M)',
-                        'FLOPs (G)')
+FIXED_COLUMNS_BEFORE = ('config', 'codec', 'input', 'heatmap', 'params (M)', 'FLOPs (G)')
 FIXED_COLUMNS_AFTER = ('date', 'commit')
 
-PAGE_CSS = ('body{font-family:sans-serif;margin:2em}'
-            'table{border-collapse:collapse;margin-bottom:2em}'
-            'th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}'
-            'th{background:#f3f3f3}td:first-child,td:nth-child(2)'
-            '{text-align:left}')
+PAGE_CSS = (
+    'body{font-family:sans-serif;margin:2em}'
+    'table{border-collapse:collapse;margin-bottom:2em}'
+    'th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}'
+    'th{background:#f3f3f3}td:first-child,td:nth-child(2)'
+    '{text-align:left}'
+)
 
 
 def parse_rows(lines: Iterable[str]) -> List[Row]:
@@ -44,10 +46,9 @@ def parse_rows(lines: Iterable[str]) -> List[Row]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ValueError(f'line {number} is not valid JSON: {error}')
+            raise ValueError(f'line {number} is not valid JSON: {error}') from error
         if not isinstance(row, dict):
-            raise ValueError(f'line {number} must be a JSON object, '
-                             f'got {type(row).__name__}')
+            raise ValueError(f'line {number} must be a JSON object, got {type(row).__name__}')
         rows.append(row)
     return rows
 
@@ -193,18 +194,20 @@ def table(rows: List[Row]) -> Dict[str, Any]:
     cells = []
     for row in sort_rows(rows, primary):
         metrics = row.get('metrics') or {}
-        cells.append([
-            format_value(row.get('config')),
-            format_value(row.get('codec')),
-            format_size(row.get('input_size')),
-            format_size(row.get('heatmap_size')),
-            format_scaled(row.get('params'), 1e6),
-            format_scaled(row.get('flops'), 1e9),
-            *(format_value(metrics.get(name)) for name in names),
-            # The day is enough to tell runs apart on a leaderboard.
-            format_value(row.get('date'))[:10],
-            format_value(row.get('commit')),
-        ])
+        cells.append(
+            [
+                format_value(row.get('config')),
+                format_value(row.get('codec')),
+                format_size(row.get('input_size')),
+                format_size(row.get('heatmap_size')),
+                format_scaled(row.get('params'), 1e6),
+                format_scaled(row.get('flops'), 1e9),
+                *(format_value(metrics.get(name)) for name in names),
+                # The day is enough to tell runs apart on a leaderboard.
+                format_value(row.get('date'))[:10],
+                format_value(row.get('commit')),
+            ]
+        )
     return {'header': header, 'cells': cells, 'primary': primary}
 
 
@@ -234,14 +237,14 @@ def render_markdown(rows: List[Row]) -> str:
     for dataset, dataset_rows in group_by_dataset(rows).items():
         layout = table(dataset_rows)
         lines = [
-            f'## {dataset}', '', f'_{_sort_note(layout["primary"])}_', '',
+            f'## {dataset}',
+            '',
+            f'_{_sort_note(layout["primary"])}_',
+            '',
             '| ' + ' | '.join(map(_markdown_cell, layout['header'])) + ' |',
-            '|' + '---|' * len(layout['header'])
+            '|' + '---|' * len(layout['header']),
         ]
-        lines += [
-            '| ' + ' | '.join(map(_markdown_cell, cells)) + ' |'
-            for cells in layout['cells']
-        ]
+        lines += ['| ' + ' | '.join(map(_markdown_cell, cells)) + ' |' for cells in layout['cells']]
         parts.append('\n'.join(lines))
     return '\n\n'.join(parts) + '\n'
 
@@ -263,12 +266,12 @@ def render_html(rows: List[Row], title: str = 'Leaderboard') -> str:
         body.append(f'<h2>{esc(dataset)}</h2>')
         body.append(f'<p><em>{esc(_sort_note(layout["primary"]))}</em></p>')
         body.append('<table>')
-        body.append('<tr>' + ''.join(f'<th>{esc(h)}</th>'
-                                     for h in layout['header']) + '</tr>')
+        body.append('<tr>' + ''.join(f'<th>{esc(h)}</th>' for h in layout['header']) + '</tr>')
         for cells in layout['cells']:
-            body.append('<tr>' + ''.join(f'<td>{esc(c)}</td>'
-                                         for c in cells) + '</tr>')
+            body.append('<tr>' + ''.join(f'<td>{esc(c)}</td>' for c in cells) + '</tr>')
         body.append('</table>')
-    return ('<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-            f'<title>{esc(title)}</title>\n<style>{PAGE_CSS}</style>\n'
-            '</head>\n<body>\n' + '\n'.join(body) + '\n</body>\n</html>\n')
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        f'<title>{esc(title)}</title>\n<style>{PAGE_CSS}</style>\n'
+        '</head>\n<body>\n' + '\n'.join(body) + '\n</body>\n</html>\n'
+    )

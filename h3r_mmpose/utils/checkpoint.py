@@ -7,6 +7,7 @@ checkpoint fail on the few non-tensor objects MMEngine stores: the message hub's
 metainfo. Allow-listing exactly those keeps the safe unpickler for every file; any other
 global in a pickle is still refused with torch's ``Weights only load failed`` error.
 """
+
 import pickle
 from typing import Callable, List, Tuple, Union
 
@@ -31,13 +32,18 @@ def history_buffer_statistic(owner: type, name: str) -> Callable:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'Refusing getattr({owner!r}, {name!r}) in a checkpoint: only HistoryBuffer '
-        'statistics methods are allowed')
+        'statistics methods are allowed'
+    )
 
 
 def mmengine_checkpoint_globals() -> List[Union[object, Tuple[Callable, str]]]:
     """The non-tensor globals found in checkpoints written by MMEngine's Runner."""
-    numpy_globals: List[object] = [np.ndarray, np.dtype, np.core.multiarray._reconstruct,
-                                   np.core.multiarray.scalar]
+    numpy_globals: List[object] = [
+        np.ndarray,
+        np.dtype,
+        np.core.multiarray._reconstruct,
+        np.core.multiarray.scalar,
+    ]
     # numpy >= 1.25 pickles dtypes by their class (e.g. numpy.dtypes.Float64DType).
     numpy_globals += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDGUSO']
     return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'), *numpy_globals]

@@ -1,4 +1,5 @@
 """What tools/train.py and tools/test.py share: their common flags and config loading."""
+
 import argparse
 import os
 import os.path as osp
@@ -10,10 +11,18 @@ from mmengine.config import Config, DictAction
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
     parser.add_argument('--work-dir', help='where logs, checkpoints and metrics go')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_cfg.max_epochs=10')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_cfg.max_epochs=10',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 

@@ -1,19 +1,39 @@
 """tools/benchmark_codecs.py --quick end to end: files, JSON structure, our losslessness."""
+
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODECS = {'MSRAHeatmap', 'DARK', 'UDPHeatmap', 'MegviiHeatmap', 'SimCC split 2',
-          'SimCC split 1/stride', 'H3R expected (ours)', 'H3R stochastic (ours)'}
+CODECS = {
+    'MSRAHeatmap',
+    'DARK',
+    'UDPHeatmap',
+    'MegviiHeatmap',
+    'SimCC split 2',
+    'SimCC split 1/stride',
+    'H3R expected (ours)',
+    'H3R stochastic (ours)',
+}
 FIGURES = {'mean', 'p95', 'max', 'bias_x', 'bias_y', 'abs_bias', 'abs_bias_se'}
 
 
 def test_quick_benchmark_writes_a_complete_report(tmp_path):
     result = subprocess.run(
-        [sys.executable, 'tools/benchmark_codecs.py', '--quick', '--no-progress',
-         '--out-dir', str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            'tools/benchmark_codecs.py',
+            '--quick',
+            '--no-progress',
+            '--out-dir',
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert '| H3R expected (ours) |' in result.stdout
     assert (tmp_path / 'codec_benchmark.png').stat().st_size > 10_000
@@ -23,8 +43,9 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     assert report['meta']['quick'] is True
     rows = report['results']
     settings = {(tuple(r['input_size']), r['stride']) for r in rows}
-    assert settings == {(size, stride) for size in ((192, 256), (256, 256))
-                        for stride in (4, 8, 16)}
+    assert settings == {
+        (size, stride) for size in ((192, 256), (256, 256)) for stride in (4, 8, 16)
+    }
     for setting in settings:
         codecs = {r['codec'] for r in rows if (tuple(r['input_size']), r['stride']) == setting}
         assert codecs == CODECS

@@ -1,5 +1,6 @@
 """tools/benchmark_training.py --quick end to end: every codec and stride trains, is tested
 through MMPose's Runner and lands in the JSON, table and plot."""
+
 import json
 import subprocess
 import sys
@@ -7,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from h3r_mmpose.benchmarks.training_benchmark import (CODECS, STRIDES, codec_and_head,
-                                                      markdown_table)
+from h3r_mmpose.benchmarks.training_benchmark import CODECS, STRIDES, codec_and_head, markdown_table
 from h3r_mmpose.engine.leaderboard import read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_quick_training_benchmark_covers_every_codec_and_stride(tmp_path):
     result = subprocess.run(
-        [sys.executable, 'tools/benchmark_training.py', '--quick', '--no-progress',
-         '--out-dir', str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            'tools/benchmark_training.py',
+            '--quick',
+            '--no-progress',
+            '--out-dir',
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / 'training_benchmark.json').read_text())
     assert report['meta']['quick'] is True

@@ -1,10 +1,16 @@
 """The randomized-rounding codec, tested as the paper's theorems: lossless, unbiased, exact
 end to end through MMPose's real top-down transforms and flip testing."""
+
 import numpy as np
 import pytest
 import torch
-from mmpose.datasets.transforms import (GenerateTarget, GetBBoxCenterScale, PackPoseInputs,
-                                        RandomFlip, TopdownAffine)
+from mmpose.datasets.transforms import (
+    GenerateTarget,
+    GetBBoxCenterScale,
+    PackPoseInputs,
+    RandomFlip,
+    TopdownAffine,
+)
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 from mmpose.structures.keypoint import flip_keypoints
@@ -19,8 +25,13 @@ INPUT_SIZES = ((192, 256), (256, 256))
 def build(input_size=(192, 256), stride=4, **kwargs) -> RandomizedRoundingHeatmap:
     heatmap_size = (input_size[0] // stride, input_size[1] // stride)
     return KEYPOINT_CODECS.build(
-        dict(type='RandomizedRoundingHeatmap', input_size=input_size,
-             heatmap_size=heatmap_size, **kwargs))
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=input_size,
+            heatmap_size=heatmap_size,
+            **kwargs,
+        )
+    )
 
 
 def frame_points(input_size, num_random: int, rng: np.random.Generator) -> np.ndarray:
@@ -30,9 +41,18 @@ def frame_points(input_size, num_random: int, rng: np.random.Generator) -> np.nd
         np.ndarray: shape (1, K, 2).
     """
     w, h = input_size
-    corners_and_edges = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1],
-                                  [w - 1, h / 2 + 0.37], [w / 2 + 0.21, h - 1],
-                                  [w - 1.5, h - 1.25], [w - 1 - 1e-6, h - 1 - 1e-6]])
+    corners_and_edges = np.array(
+        [
+            [0, 0],
+            [w - 1, 0],
+            [0, h - 1],
+            [w - 1, h - 1],
+            [w - 1, h / 2 + 0.37],
+            [w / 2 + 0.21, h - 1],
+            [w - 1.5, h - 1.25],
+            [w - 1 - 1e-6, h - 1 - 1e-6],
+        ]
+    )
     uniform = rng.uniform([0, 0], [w - 1, h - 1], size=(num_random, 2))
     return np.concatenate([corners_and_edges, uniform])[None]
 
@@ -177,19 +197,24 @@ def test_nan_cells_beside_a_valid_peak_count_as_zero():
 # --------------------------------------------------------------------------- bad data
 def test_unencodable_keypoints_get_zero_weight_and_zero_target():
     codec = build(stride=4)
-    keypoints = np.array([[[10.0, 10.0],      # visible, fine
-                           [20.0, 20.0],      # invisible
-                           [np.nan, 5.0],     # NaN coordinate
-                           [np.inf, 5.0],     # inf coordinate
-                           [-0.01, 5.0],      # left of the frame
-                           [191.01, 5.0],     # right of the frame (x > w - 1)
-                           [5.0, 255.5],      # below the frame
-                           [30.0, 30.0],      # NaN visibility
-                           [40.0, 40.0]]])    # fractional visibility is kept as weight
+    keypoints = np.array(
+        [
+            [
+                [10.0, 10.0],  # visible, fine
+                [20.0, 20.0],  # invisible
+                [np.nan, 5.0],  # NaN coordinate
+                [np.inf, 5.0],  # inf coordinate
+                [-0.01, 5.0],  # left of the frame
+                [191.01, 5.0],  # right of the frame (x > w - 1)
+                [5.0, 255.5],  # below the frame
+                [30.0, 30.0],  # NaN visibility
+                [40.0, 40.0],
+            ]
+        ]
+    )  # fractional visibility is kept as weight
     visible = np.array([[1, 0, 1, 1, 1, 1, 1, np.nan, 0.5]])
     encoded = codec.encode(keypoints, visible)
-    np.testing.assert_array_equal(encoded['keypoint_weights'],
-                                  [[1, 0, 0, 0, 0, 0, 0, 0, 0.5]])
+    np.testing.assert_array_equal(encoded['keypoint_weights'], [[1, 0, 0, 0, 0, 0, 0, 0, 0.5]])
     assert encoded['keypoint_weights'].dtype == np.float32
     channel_sums = encoded['heatmaps'].sum(axis=(1, 2))
     np.testing.assert_allclose(channel_sums, [1, 0, 0, 0, 0, 0, 0, 0, 1], atol=1e-6)
@@ -203,16 +228,21 @@ def test_missing_visibility_means_all_visible():
 
 
 # --------------------------------------------------------------------------- bad arguments
-@pytest.mark.parametrize('kwargs, message', [
-    (dict(input_size=(192,), heatmap_size=(48, 64)), r'input_size .* got \(192,\)'),
-    (dict(input_size=(192, 256), heatmap_size=(1, 64)), r'heatmap_size .* got \(1, 64\)'),
-    (dict(input_size=(192.0, 256), heatmap_size=(48, 64)), r'input_size .* got \(192.0, 256\)'),
-    (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=0), r'topk .* got 0'),
-    (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=26), r'topk .* 1 to 25 .* got 26'),
-    (dict(input_size=(8, 8), heatmap_size=(2, 2), topk=5), r'topk .* 1 to 4 .* got 5'),
-    (dict(input_size=(192, 256), heatmap_size=(48, 64), target_type='gaussian'),
-     r"target_type .* got 'gaussian'"),
-])
+@pytest.mark.parametrize(
+    'kwargs, message',
+    [
+        (dict(input_size=(192,), heatmap_size=(48, 64)), r'input_size .* got \(192,\)'),
+        (dict(input_size=(192, 256), heatmap_size=(1, 64)), r'heatmap_size .* got \(1, 64\)'),
+        (dict(input_size=(192.0, 256), heatmap_size=(48, 64)), r'input_size .* got \(192.0, 256\)'),
+        (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=0), r'topk .* got 0'),
+        (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=26), r'topk .* 1 to 25 .* got 26'),
+        (dict(input_size=(8, 8), heatmap_size=(2, 2), topk=5), r'topk .* 1 to 4 .* got 5'),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), target_type='gaussian'),
+            r"target_type .* got 'gaussian'",
+        ),
+    ],
+)
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RandomizedRoundingHeatmap(**kwargs)
@@ -226,8 +256,11 @@ def test_bad_keypoints_raise():
         codec.encode(np.zeros((17, 2)))
     with pytest.raises(ValueError, match=r'keypoints must have shape .* got \(1, 17, 3\)'):
         codec.encode(np.zeros((1, 17, 3)))
-    with pytest.raises(ValueError, match=r'keypoints_visible must have shape \(1, 17\), got '
-                       r'\(17,\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'keypoints_visible must have shape \(1, 17\), got '
+        r'\(17,\)',
+    ):
         codec.encode(np.zeros((1, 17, 2)), np.ones(17))
 
 
@@ -245,11 +278,15 @@ def topdown_sample(rng: np.random.Generator, num_keypoints: int = 17) -> dict:
     image = rng.integers(0, 255, size=(480, 640, 3), dtype=np.uint8)
     bbox = np.array([[150.3, 80.7, 430.9, 410.2]], dtype=np.float32)
     keypoints = rng.uniform([190, 130], [390, 360], size=(1, num_keypoints, 2))
-    return dict(img=image, img_shape=image.shape[:2], bbox=bbox,
-                bbox_score=np.ones(1, dtype=np.float32),
-                keypoints=keypoints.astype(np.float32),
-                keypoints_visible=np.ones((1, num_keypoints), dtype=np.float32),
-                flip_indices=list(range(num_keypoints))[::-1])
+    return dict(
+        img=image,
+        img_shape=image.shape[:2],
+        bbox=bbox,
+        bbox_score=np.ones(1, dtype=np.float32),
+        keypoints=keypoints.astype(np.float32),
+        keypoints_visible=np.ones((1, num_keypoints), dtype=np.float32),
+        flip_indices=list(range(num_keypoints))[::-1],
+    )
 
 
 def to_original_image(keypoints: np.ndarray, results: dict, input_size) -> np.ndarray:
@@ -280,8 +317,12 @@ def test_end_to_end_through_a_horizontal_flip_and_back():
     results = TopdownAffine(input_size=input_size)(flip(GetBBoxCenterScale()(sample)))
     decoded, _ = codec.decode(codec.encode(results['transformed_keypoints'])['heatmaps'])
     recovered_flipped = to_original_image(decoded, results, input_size)
-    recovered, _ = flip_keypoints(recovered_flipped, np.ones(recovered_flipped.shape[:2]),
-                                  (image_width, 480), sample['flip_indices'])
+    recovered, _ = flip_keypoints(
+        recovered_flipped,
+        np.ones(recovered_flipped.shape[:2]),
+        (image_width, 480),
+        sample['flip_indices'],
+    )
     assert np.abs(recovered - original).max() < 1e-3
 
 
@@ -291,19 +332,25 @@ def test_flip_test_is_exact_without_shift_heatmap():
     codec = build(input_size, stride=4)
     keypoints = frame_points(input_size, 200, np.random.default_rng(3))
     flip_indices = list(range(keypoints.shape[1]))[::-1]
-    flipped_keypoints, _ = flip_keypoints(keypoints.copy(), np.ones(keypoints.shape[:2]),
-                                          input_size, flip_indices)
+    flipped_keypoints, _ = flip_keypoints(
+        keypoints.copy(), np.ones(keypoints.shape[:2]), input_size, flip_indices
+    )
     flipped_input_heatmaps = torch.from_numpy(codec.encode(flipped_keypoints)['heatmaps'])[None]
-    flipped_back = flip_heatmaps(flipped_input_heatmaps, flip_mode='heatmap',
-                                 flip_indices=flip_indices, shift_heatmap=False)
+    flipped_back = flip_heatmaps(
+        flipped_input_heatmaps, flip_mode='heatmap', flip_indices=flip_indices, shift_heatmap=False
+    )
     decoded, _ = codec.batch_decode(flipped_back)
     assert np.abs(decoded[0] - keypoints).max() < 1e-4
 
 
 def test_generate_target_and_pack_pose_inputs_on_a_real_sample(coco_sample):
     input_size, heatmap_size = (192, 256), (48, 64)
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=input_size,
-                 heatmap_size=heatmap_size, target_type='stochastic')
+    codec = dict(
+        type='RandomizedRoundingHeatmap',
+        input_size=input_size,
+        heatmap_size=heatmap_size,
+        target_type='stochastic',
+    )
     results = TopdownAffine(input_size=input_size)(GetBBoxCenterScale()(coco_sample))
     results = GenerateTarget(encoder=codec)(results)
     packed = PackPoseInputs()(results)
@@ -323,6 +370,7 @@ def test_lane_wise_maximum_search_finds_a_maximum(height, width):
     """The vectorised lane search (used when H*W splits into 32/64 lanes) and the plain
     ``max`` fallback both return the maximum and an index holding it."""
     from h3r_mmpose.codecs.randomized_rounding_heatmap import max_cells
+
     maps = torch.rand(300, height * width)
     maps[:5] = 0.5  # ties everywhere
     maps[5:10, -1] = 2.0  # the maximum in the very last cell

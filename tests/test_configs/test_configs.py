@@ -1,5 +1,6 @@
 """Every shipped config loads, builds at full size and produces the heatmaps its codec
 decodes. The models are built without pretrained weights and never trained."""
+
 import copy
 import inspect
 from functools import lru_cache
@@ -12,15 +13,16 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import KEYPOINT_CODECS, MODELS, TRANSFORMS
 from torch import nn
+from utils import CONFIG_DIR, config_files, config_id, torch_threads, without_pretrained
 
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.models.heads import H3RHead
-from utils import CONFIG_DIR, config_files, config_id, torch_threads, without_pretrained
 
 CONFIGS = config_files()
 STRIDE_VARIANTS = [path for path in CONFIGS if '-stride' in path.name]
-COCO_HRNET_W32 = (CONFIG_DIR / 'body_2d_keypoint' / 'coco' /
-                  'td-hm-h3r_hrnet-w32_8xb64-210e_coco-256x192.py')
+COCO_HRNET_W32 = (
+    CONFIG_DIR / 'body_2d_keypoint' / 'coco' / 'td-hm-h3r_hrnet-w32_8xb64-210e_coco-256x192.py'
+)
 COCO_RES50 = CONFIG_DIR / 'body_2d_keypoint' / 'coco' / 'td-hm-h3r_res50_8xb64-210e_coco-256x192.py'
 CODEC_ARGS = set(inspect.signature(RandomizedRoundingHeatmap).parameters) | {'type'}
 #: The key each stock evaluator reports and the stock configs' save_best reads.
@@ -68,7 +70,7 @@ def test_config_wires_one_codec_everywhere(path):
     assert set(cfg.codec) <= CODEC_ARGS, set(cfg.codec) - CODEC_ARGS
     # ... and that one codec in the head and in the training targets.
     assert cfg.model.head.decoder == cfg.codec
-    step, = generate_target_steps(cfg.train_dataloader.dataset.pipeline)
+    (step,) = generate_target_steps(cfg.train_dataloader.dataset.pipeline)
     assert step.encoder == cfg.codec
     assert cfg.train_pipeline == cfg.train_dataloader.dataset.pipeline
     # The corner-to-corner grid is mirror-symmetric: a shifted flip would be off by a cell.
@@ -88,10 +90,12 @@ def test_evaluators_keep_the_stock_metric_and_add_the_floor(path):
         assert floor.type == 'QuantizationFloorMetric' and floor.get('prefix') is None
         assert floor.codec == cfg.codec
         if stock.type == 'NME':
-            face, = extra
+            (face,) = extra
             assert face.type == 'FaceAlignmentMetric' and face.prefix == 'face'
-            assert (face.norm_mode, face.get('norm_item')) == (stock.norm_mode,
-                                                               stock.get('norm_item'))
+            assert (face.norm_mode, face.get('norm_item')) == (
+                stock.norm_mode,
+                stock.get('norm_item'),
+            )
             assert floor.metric == face
         else:
             assert extra == [] and floor.metric == stock
@@ -105,10 +109,10 @@ def test_codec_and_pipelines_build(path):
     assert codec.target_type == 'expected' and codec.topk == 4
     train_steps = [TRANSFORMS.build(step) for step in cfg.train_dataloader.dataset.pipeline]
     [TRANSFORMS.build(step) for step in cfg.val_dataloader.dataset.pipeline]
-    generate_target, = [step for step in train_steps if type(step).__name__ == 'GenerateTarget']
+    (generate_target,) = [step for step in train_steps if type(step).__name__ == 'GenerateTarget']
     assert isinstance(generate_target.encoder, RandomizedRoundingHeatmap)
     assert generate_target.encoder.heatmap_size == codec.heatmap_size
-    affine, = [step for step in train_steps if type(step).__name__ == 'TopdownAffine']
+    (affine,) = [step for step in train_steps if type(step).__name__ == 'TopdownAffine']
     assert tuple(affine.input_size) == codec.input_size
 
 
@@ -130,15 +134,18 @@ def test_stride4_model_with_a_stride8_codec_names_both_sizes():
         build_and_forward(model_cfg, cfg.codec.input_size)
 
 
-@pytest.mark.parametrize('deconvs, heatmap_size', [(2, (24, 32)), (1, (12, 16))],
-                         ids=['1/8', '1/16'])
+@pytest.mark.parametrize(
+    'deconvs, heatmap_size', [(2, (24, 32)), (1, (12, 16))], ids=['1/8', '1/16']
+)
 def test_resnet_head_with_fewer_deconvs_gives_coarser_heatmaps(deconvs, heatmap_size):
     """What configs/README.md tells ResNet users to do for lower resolutions."""
     cfg = load(COCO_RES50)
     model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.head.update(deconv_out_channels=(256, ) * deconvs,
-                          deconv_kernel_sizes=(4, ) * deconvs,
-                          decoder=dict(cfg.codec, heatmap_size=heatmap_size))
+    model_cfg.head.update(
+        deconv_out_channels=(256,) * deconvs,
+        deconv_kernel_sizes=(4,) * deconvs,
+        decoder=dict(cfg.codec, heatmap_size=heatmap_size),
+    )
     width, height = heatmap_size
     _, shape = build_and_forward(model_cfg, cfg.codec.input_size)
     assert shape == (1, 17, height, width)
@@ -151,12 +158,12 @@ def test_stride_variant_differs_from_its_stride4_config_only_in_resolution(path)
     assert variant.model.head.num_downsample_layers == {8: 1, 16: 2}[stride]
     assert 'num_downsample_layers' not in base.model.head
     assert tuple(variant.codec.heatmap_size) == tuple(
-        size * 4 // stride for size in base.codec.heatmap_size)
+        size * 4 // stride for size in base.codec.heatmap_size
+    )
     assert dict(variant.codec, heatmap_size=None) == dict(base.codec, heatmap_size=None)
     for key in ('backbone', 'neck', 'data_preprocessor', 'test_cfg'):
         assert variant.model.get(key) == base.model.get(key), key
-    for key in ('val_dataloader', 'default_hooks', 'optim_wrapper', 'param_scheduler',
-                'train_cfg'):
+    for key in ('val_dataloader', 'default_hooks', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert variant[key] == base[key], key
     assert len(variant.train_pipeline) == len(base.train_pipeline)
     for step, base_step in zip(variant.train_pipeline, base.train_pipeline):

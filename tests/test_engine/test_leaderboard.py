@@ -1,5 +1,6 @@
 """Tests of LeaderboardHook (driven by a real mmengine test run) and of the
 Markdown/HTML rendering of its rows."""
+
 import json
 import runpy
 import sys
@@ -12,20 +13,26 @@ from mmengine.config import Config
 from torch import nn
 
 from h3r_mmpose.engine.hooks import LeaderboardHook
-from h3r_mmpose.engine.hooks.leaderboard_hook import (config_name,
-                                                      describe_codec,
-                                                      git_commit,
-                                                      model_complexity)
-from h3r_mmpose.engine.leaderboard import (lower_is_better, parse_rows,
-                                           primary_metric, read_rows,
-                                           render_html, render_markdown,
-                                           sort_rows)
+from h3r_mmpose.engine.hooks.leaderboard_hook import (
+    config_name,
+    describe_codec,
+    git_commit,
+    model_complexity,
+)
+from h3r_mmpose.engine.leaderboard import (
+    lower_is_better,
+    parse_rows,
+    primary_metric,
+    read_rows,
+    render_html,
+    render_markdown,
+    sort_rows,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WFLW_DIR = REPO_ROOT.parent / 'shared' / 'data' / 'mmpose_samples' / 'wflw'
 
-CODEC = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16),
-             sigma=2)
+CODEC = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
 
 
 def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
@@ -36,15 +43,23 @@ def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
         custom_imports=dict(imports=['h3r_mmpose']),
         model=dict(
             type='TopdownPoseEstimator',
-            data_preprocessor=dict(type='PoseDataPreprocessor',
-                                   mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375],
-                                   bgr_to_rgb=True),
+            data_preprocessor=dict(
+                type='PoseDataPreprocessor',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375],
+                bgr_to_rgb=True,
+            ),
             backbone=dict(type='ResNet', depth=18),
-            head=dict(type='HeatmapHead', in_channels=512,
-                      out_channels=98, deconv_out_channels=(32, 32),
-                      deconv_kernel_sizes=(4, 4), decoder=CODEC),
-            test_cfg=dict(flip_test=False)),
+            head=dict(
+                type='HeatmapHead',
+                in_channels=512,
+                out_channels=98,
+                deconv_out_channels=(32, 32),
+                deconv_kernel_sizes=(4, 4),
+                decoder=CODEC,
+            ),
+            test_cfg=dict(flip_test=False),
+        ),
         test_dataloader=dict(
             batch_size=4,
             num_workers=0,
@@ -60,11 +75,12 @@ def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
                     dict(type='GetBBoxCenterScale'),
                     dict(type='TopdownAffine', input_size=(64, 64)),
                     dict(type='PackPoseInputs'),
-                ])),
+                ],
+            ),
+        ),
         test_evaluator=dict(type='FaceAlignmentMetric'),
         test_cfg=dict(),
-        custom_hooks=[dict(type='LeaderboardHook',
-                           out_file=str(out_file))],
+        custom_hooks=[dict(type='LeaderboardHook', out_file=str(out_file))],
         log_level='WARNING',
     )
 
@@ -75,6 +91,7 @@ def test_run(tmp_path_factory):
     if not WFLW_DIR.is_dir():
         pytest.skip(f'sample data not found at {WFLW_DIR}')
     from mmengine.runner import Runner
+
     tmp = tmp_path_factory.mktemp('run')
     out_file = tmp / 'board' / 'rows.jsonl'
     # Load it from a file, as a real run does, so that it has a filename.
@@ -82,8 +99,7 @@ def test_run(tmp_path_factory):
     Config(tiny_wflw_config(tmp / 'work', out_file)).dump(str(config_file))
     runner = Runner.from_cfg(Config.fromfile(str(config_file)))
     metrics = runner.test()
-    return SimpleNamespace(metrics=metrics, model=runner.model,
-                           rows=read_rows(str(out_file)))
+    return SimpleNamespace(metrics=metrics, model=runner.model, rows=read_rows(str(out_file)))
 
 
 def test_hook_appends_one_row_describing_the_test_run(test_run):
@@ -96,10 +112,8 @@ def test_hook_appends_one_row_describing_the_test_run(test_run):
     assert row['heatmap_size'] == [16, 16]
     assert row['params'] == sum(p.numel() for p in test_run.model.parameters())
     assert row['flops'] > 0
-    assert row['metrics'] == pytest.approx(
-        {k: float(v) for k, v in test_run.metrics.items()})
-    assert set(row['metrics']) == {'NME', 'FR@10', 'AUC@10', 'num_images',
-                                   'num_skipped_images'}
+    assert row['metrics'] == pytest.approx({k: float(v) for k, v in test_run.metrics.items()})
+    assert set(row['metrics']) == {'NME', 'FR@10', 'AUC@10', 'num_images', 'num_skipped_images'}
     assert row['metrics']['num_images'] == 4.0
     assert row['date'].endswith('+00:00')  # ISO 8601 in UTC
     assert isinstance(row['commit'], str) and row['commit']
@@ -108,8 +122,7 @@ def test_hook_appends_one_row_describing_the_test_run(test_run):
 def test_hook_row_renders_in_markdown_and_html(test_run):
     markdown = render_markdown(test_run.rows)
     assert '## wflw' in markdown
-    assert ('| td-hm_res18_wflw-64x64 | MSRAHeatmap(sigma=2) | 64x64 '
-            '| 16x16 |') in markdown
+    assert ('| td-hm_res18_wflw-64x64 | MSRAHeatmap(sigma=2) | 64x64 | 16x16 |') in markdown
     assert '<td>td-hm_res18_wflw-64x64</td>' in render_html(test_run.rows)
 
 
@@ -147,15 +160,16 @@ def fake_runner(cfg: dict, model: nn.Module, work_dir: Path):
         cfg=Config(cfg),
         experiment_name='exp_20240101',
         model=model,
-        test_dataloader=SimpleNamespace(dataset=SimpleNamespace(
-            metainfo={'dataset_name': '300w'})),
+        test_dataloader=SimpleNamespace(dataset=SimpleNamespace(metainfo={'dataset_name': '300w'})),
         work_dir=str(work_dir),
-        logger=SimpleNamespace(info=lambda message: None))
+        logger=SimpleNamespace(info=lambda message: None),
+    )
 
 
 def test_unmeasurable_model_gets_none_not_a_crash(tmp_path):
-    runner = fake_runner(dict(model=dict(head=dict(decoder=CODEC))),
-                         nn.Linear(2, 2), tmp_path)  # no _forward
+    runner = fake_runner(
+        dict(model=dict(head=dict(decoder=CODEC))), nn.Linear(2, 2), tmp_path
+    )  # no _forward
     LeaderboardHook().after_test_epoch(runner, {'NME': 3.5, 'note': 'x'})
     rows = read_rows(str(tmp_path / 'leaderboard.jsonl'))
     assert len(rows) == 1
@@ -167,23 +181,24 @@ def test_unmeasurable_model_gets_none_not_a_crash(tmp_path):
 
 
 def test_model_without_decoder_gets_empty_codec_columns(tmp_path):
-    runner = fake_runner(dict(model=dict(head=dict(type='SomeHead'))),
-                         ConvEstimator(), tmp_path)
+    runner = fake_runner(dict(model=dict(head=dict(type='SomeHead'))), ConvEstimator(), tmp_path)
     LeaderboardHook().after_test_epoch(runner, {'NME': 3.5})
     LeaderboardHook().after_test_epoch(runner, {'NME': 2.5})
     rows = read_rows(str(tmp_path / 'leaderboard.jsonl'))
     assert [row['metrics']['NME'] for row in rows] == [3.5, 2.5]  # appended
-    assert [rows[0][key] for key in ('codec', 'input_size', 'heatmap_size',
-                                     'params', 'flops')] == [None] * 5
+    assert [rows[0][key] for key in ('codec', 'input_size', 'heatmap_size', 'params', 'flops')] == [
+        None
+    ] * 5
 
 
 def test_small_helpers():
     assert config_name('/a/b/td-hm_wflw.py', 'exp') == 'td-hm_wflw'
     assert config_name(None, 'exp') == 'exp'
     assert describe_codec(None) is None
-    assert describe_codec(dict(type='UDPHeatmap', input_size=(1, 1),
-                               sigma=2.0, blur_kernel_size=11)) == \
-        'UDPHeatmap(blur_kernel_size=11, sigma=2.0)'
+    assert (
+        describe_codec(dict(type='UDPHeatmap', input_size=(1, 1), sigma=2.0, blur_kernel_size=11))
+        == 'UDPHeatmap(blur_kernel_size=11, sigma=2.0)'
+    )
 
 
 def test_git_commit_outside_a_repository_is_unknown(tmp_path):
@@ -191,11 +206,18 @@ def test_git_commit_outside_a_repository_is_unknown(tmp_path):
 
 
 def make_row(config: str, dataset: str, **metrics) -> dict:
-    return {'config': config, 'dataset': dataset, 'codec': 'H3R()',
-            'input_size': [256, 256], 'heatmap_size': [64, 64],
-            'params': 12_345_678, 'flops': 3_210_000_000,
-            'metrics': metrics, 'date': '2024-05-01T10:00:00+00:00',
-            'commit': 'abc1234'}
+    return {
+        'config': config,
+        'dataset': dataset,
+        'codec': 'H3R()',
+        'input_size': [256, 256],
+        'heatmap_size': [64, 64],
+        'params': 12_345_678,
+        'flops': 3_210_000_000,
+        'metrics': metrics,
+        'date': '2024-05-01T10:00:00+00:00',
+        'commit': 'abc1234',
+    }
 
 
 ROWS = [
@@ -218,57 +240,63 @@ def test_metric_direction_and_primary_metric():
 
 
 def test_sort_best_first_and_missing_last():
-    rows = [make_row('a', 'x', NME=2.0), make_row('b', 'x'),
-            make_row('c', 'x', NME=1.0)]
+    rows = [make_row('a', 'x', NME=2.0), make_row('b', 'x'), make_row('c', 'x', NME=1.0)]
     assert [r['config'] for r in sort_rows(rows, 'NME')] == ['c', 'a', 'b']
     rows = [make_row('a', 'x', PCK=0.5), make_row('c', 'x', PCK=0.9)]
     assert [r['config'] for r in sort_rows(rows, 'PCK')] == ['c', 'a']
 
 
 def test_markdown_has_one_sorted_table_per_dataset():
-    assert render_markdown(ROWS) == '\n'.join([
-        '## wflw',
-        '',
-        '_sorted by NME, lower is better_',
-        '',
-        '| config | codec | input | heatmap | params (M) | FLOPs (G) | NME '
-        '| AUC@10 | date | commit |',
-        '|---|---|---|---|---|---|---|---|---|---|',
-        '| wflw_better | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 4 '
-        '| 0.5500 | 2024-05-01 | abc1234 |',
-        '| wflw_worse | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 4.5000 '
-        '| 0.5000 | 2024-05-01 | abc1234 |',
-        '',
-        '## coco',
-        '',
-        '_sorted by coco/AP, higher is better_',
-        '',
-        '| config | codec | input | heatmap | params (M) | FLOPs (G) '
-        '| coco/AP | coco/AR | date | commit |',
-        '|---|---|---|---|---|---|---|---|---|---|',
-        '| coco_better | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 0.7500 '
-        '| 0.7800 | 2024-05-01 | abc1234 |',
-        '| coco_worse | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 0.7000 '
-        '| 0.8000 | 2024-05-01 | abc1234 |',
-    ]) + '\n'
+    assert (
+        render_markdown(ROWS)
+        == '\n'.join(
+            [
+                '## wflw',
+                '',
+                '_sorted by NME, lower is better_',
+                '',
+                '| config | codec | input | heatmap | params (M) | FLOPs (G) | NME '
+                '| AUC@10 | date | commit |',
+                '|---|---|---|---|---|---|---|---|---|---|',
+                '| wflw_better | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 4 '
+                '| 0.5500 | 2024-05-01 | abc1234 |',
+                '| wflw_worse | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 4.5000 '
+                '| 0.5000 | 2024-05-01 | abc1234 |',
+                '',
+                '## coco',
+                '',
+                '_sorted by coco/AP, higher is better_',
+                '',
+                '| config | codec | input | heatmap | params (M) | FLOPs (G) '
+                '| coco/AP | coco/AR | date | commit |',
+                '|---|---|---|---|---|---|---|---|---|---|',
+                '| coco_better | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 0.7500 '
+                '| 0.7800 | 2024-05-01 | abc1234 |',
+                '| coco_worse | H3R() | 256x256 | 64x64 | 12.35 | 3.21 | 0.7000 '
+                '| 0.8000 | 2024-05-01 | abc1234 |',
+            ]
+        )
+        + '\n'
+    )
 
 
 def test_html_has_the_same_sorted_tables_escaped():
-    rows = ROWS + [make_row('<script>x</script>', 'coco',
-                            **{'coco/AP': 0.1})]
+    rows = ROWS + [make_row('<script>x</script>', 'coco', **{'coco/AP': 0.1})]
     page = render_html(rows)
     assert page.startswith('<!DOCTYPE html>') and '<style>' in page
     assert '<h2>wflw</h2>' in page and '<h2>coco</h2>' in page
     assert page.index('wflw_better') < page.index('wflw_worse')
-    assert page.index('coco_better') < page.index('coco_worse') < \
-        page.index('&lt;script&gt;x&lt;/script&gt;')
+    assert (
+        page.index('coco_better')
+        < page.index('coco_worse')
+        < page.index('&lt;script&gt;x&lt;/script&gt;')
+    )
     assert '<script>' not in page
     assert '<td>0.7500</td>' in page
 
 
 def test_parse_rows_skips_blank_lines_and_rejects_bad_ones():
-    assert parse_rows(['{"a": 1}', '', '  \n', '{"b": 2}\n']) == \
-        [{'a': 1}, {'b': 2}]
+    assert parse_rows(['{"a": 1}', '', '  \n', '{"b": 2}\n']) == [{'a': 1}, {'b': 2}]
     with pytest.raises(ValueError, match='line 2'):
         parse_rows(['{"a": 1}', '{oops'])
     with pytest.raises(ValueError, match='line 1 must be a JSON object'):
@@ -279,9 +307,7 @@ def test_cli_prints_markdown_and_writes_html(tmp_path, capsys, monkeypatch):
     rows_file = tmp_path / 'rows.jsonl'
     rows_file.write_text(''.join(json.dumps(r) + '\n' for r in ROWS))
     html_file = tmp_path / 'board.html'
-    monkeypatch.setattr(sys, 'argv', [
-        'leaderboard.py', str(rows_file), '--html', str(html_file)])
-    runpy.run_path(str(REPO_ROOT / 'tools' / 'leaderboard.py'),
-                   run_name='__main__')
+    monkeypatch.setattr(sys, 'argv', ['leaderboard.py', str(rows_file), '--html', str(html_file)])
+    runpy.run_path(str(REPO_ROOT / 'tools' / 'leaderboard.py'), run_name='__main__')
     assert capsys.readouterr().out == render_markdown(ROWS)
     assert html_file.read_text() == render_html(ROWS)

@@ -1,10 +1,10 @@
 """The quantization floor on the real sample data: ~0 for the lossless codec, the exact
 rounding error for MSRAHeatmap, in pixels and in the dataset's own metric."""
+
 import numpy as np
 import pytest
 from mmpose.datasets import CocoDataset, WFLWDataset
-from mmpose.datasets.transforms import (GetBBoxCenterScale, LoadImage, PackPoseInputs,
-                                        TopdownAffine)
+from mmpose.datasets.transforms import GetBBoxCenterScale, LoadImage, PackPoseInputs, TopdownAffine
 from mmpose.registry import METRICS
 
 import h3r_mmpose  # noqa: F401
@@ -14,8 +14,12 @@ INPUT_SIZE = (256, 256)
 
 def evaluated_samples(dataset, input_size) -> list:
     """What the evaluator receives from a top-down test run (ground truth and metainfo)."""
-    pipeline = [LoadImage(), GetBBoxCenterScale(), TopdownAffine(input_size=input_size),
-                PackPoseInputs(pack_transformed=True)]
+    pipeline = [
+        LoadImage(),
+        GetBBoxCenterScale(),
+        TopdownAffine(input_size=input_size),
+        PackPoseInputs(pack_transformed=True),
+    ]
     samples = []
     for index in range(len(dataset)):
         results = dataset[index]
@@ -35,15 +39,26 @@ def evaluate(metric_cfg: dict, dataset, input_size=INPUT_SIZE) -> dict:
 
 @pytest.fixture(scope='module')
 def wflw(samples_dir):
-    return WFLWDataset(data_root=str(samples_dir / 'wflw'), ann_file='test_wflw.json',
-                       data_prefix=dict(img=''), test_mode=True, pipeline=[])
+    return WFLWDataset(
+        data_root=str(samples_dir / 'wflw'),
+        ann_file='test_wflw.json',
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=[],
+    )
 
 
 def test_lossless_codec_has_a_zero_floor_in_pixels_and_nme(wflw):
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=INPUT_SIZE,
-                 heatmap_size=(64, 64), target_type='expected')
-    metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec,
-                            metric=dict(type='FaceAlignmentMetric')), wflw)
+    codec = dict(
+        type='RandomizedRoundingHeatmap',
+        input_size=INPUT_SIZE,
+        heatmap_size=(64, 64),
+        target_type='expected',
+    )
+    metrics = evaluate(
+        dict(type='QuantizationFloorMetric', codec=codec, metric=dict(type='FaceAlignmentMetric')),
+        wflw,
+    )
     assert metrics['floor/error_px_max'] < 1e-3
     assert metrics['floor/error_input_px'] < 1e-4
     assert metrics['floor/NME'] < 1e-3  # percent
@@ -55,8 +70,10 @@ def test_lossless_codec_has_a_zero_floor_in_pixels_and_nme(wflw):
 def test_msra_floor_is_its_rounding_error(wflw):
     """MSRAHeatmap's round trip on its own target is rounding to the stride-4 grid."""
     codec = dict(type='MSRAHeatmap', input_size=INPUT_SIZE, heatmap_size=(64, 64), sigma=2)
-    metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec,
-                            metric=dict(type='FaceAlignmentMetric')), wflw)
+    metrics = evaluate(
+        dict(type='QuantizationFloorMetric', codec=codec, metric=dict(type='FaceAlignmentMetric')),
+        wflw,
+    )
 
     samples = evaluated_samples(wflw, INPUT_SIZE)
     crop = np.concatenate([s['gt_instances']['transformed_keypoints'][0] for s in samples])
@@ -70,38 +87,59 @@ def test_msra_floor_is_its_rounding_error(wflw):
 
 def test_floor_in_coco_metric_units_and_skipped_samples(samples_dir):
     coco = samples_dir / 'coco'
-    dataset = CocoDataset(data_root=str(coco), ann_file='test_coco.json',
-                          data_prefix=dict(img=''), test_mode=True, pipeline=[])
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
-                 heatmap_size=(48, 64))
-    metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec,
-                            metric=dict(type='CocoMetric',
-                                        ann_file=str(coco / 'test_coco.json'))),
-                       dataset, input_size=(192, 256))
+    dataset = CocoDataset(
+        data_root=str(coco),
+        ann_file='test_coco.json',
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=[],
+    )
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256), heatmap_size=(48, 64))
+    metrics = evaluate(
+        dict(
+            type='QuantizationFloorMetric',
+            codec=codec,
+            metric=dict(type='CocoMetric', ann_file=str(coco / 'test_coco.json')),
+        ),
+        dataset,
+        input_size=(192, 256),
+    )
     assert metrics['floor/error_px_max'] < 1e-3
     assert metrics['floor/coco/AP'] == pytest.approx(1.0)
     # Instances annotated without any visible keypoint cannot be measured: reported.
-    unlabelled = sum(1 for index in range(len(dataset))
-                     if dataset.get_data_info(index)['keypoints_visible'].sum() == 0)
+    unlabelled = sum(
+        1
+        for index in range(len(dataset))
+        if dataset.get_data_info(index)['keypoints_visible'].sum() == 0
+    )
     assert metrics['floor/num_skipped'] == unlabelled
 
 
 def test_detected_boxes_are_skipped_not_measured(samples_dir):
     """MMPose fills detected boxes with placeholder keypoints at (0, 0), marked visible."""
     coco = samples_dir / 'coco'
-    dataset = CocoDataset(data_root=str(coco), ann_file='test_coco.json',
-                          bbox_file=str(coco / 'test_coco_det_AP_H_56.json'),
-                          data_prefix=dict(img=''), test_mode=True, pipeline=[])
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
-                 heatmap_size=(48, 64))
-    metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec), dataset,
-                       input_size=(192, 256))
+    dataset = CocoDataset(
+        data_root=str(coco),
+        ann_file='test_coco.json',
+        bbox_file=str(coco / 'test_coco_det_AP_H_56.json'),
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=[],
+    )
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256), heatmap_size=(48, 64))
+    metrics = evaluate(
+        dict(type='QuantizationFloorMetric', codec=codec), dataset, input_size=(192, 256)
+    )
     assert metrics == {'floor/num_skipped': float(len(dataset))}
 
 
 def test_stochastic_target_is_measured_through_its_expectation(wflw):
     """One-hot draws are label noise that training averages out, not a floor."""
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=INPUT_SIZE,
-                 heatmap_size=(16, 16), target_type='stochastic')
+    codec = dict(
+        type='RandomizedRoundingHeatmap',
+        input_size=INPUT_SIZE,
+        heatmap_size=(16, 16),
+        target_type='stochastic',
+    )
     metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec), wflw)
     assert metrics['floor/error_px_max'] < 1e-3

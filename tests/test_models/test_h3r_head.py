@@ -1,4 +1,5 @@
 """H3RHead and HeatmapCrossEntropyLoss: loss and gradients, prediction, and exact flip testing."""
+
 import math
 
 import numpy as np
@@ -8,11 +9,11 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+from utils import torch_threads
 
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.models.heads import H3RHead
 from h3r_mmpose.models.losses import HeatmapCrossEntropyLoss
-from utils import torch_threads
 
 # A non-square crop, so that swapped axes show.
 CODEC = dict(type='RandomizedRoundingHeatmap', input_size=(64, 48), heatmap_size=(16, 12))
@@ -30,15 +31,16 @@ def mmpose_scope_on_one_thread():
 def make_head(**kwargs) -> H3RHead:
     """A head on 1/4-resolution features whose layers are 1x1 (flip-equivariant) unless
     ``kwargs`` add deconvolutions or convolutions."""
-    args = dict(in_channels=CHANNELS, out_channels=NUM_KEYPOINTS, deconv_out_channels=None,
-                decoder=CODEC)
+    args = dict(
+        in_channels=CHANNELS, out_channels=NUM_KEYPOINTS, deconv_out_channels=None, decoder=CODEC
+    )
     return H3RHead(**{**args, **kwargs})
 
 
 def make_feats(batch_size: int = 2, seed: int = 0) -> tuple:
     generator = torch.Generator().manual_seed(seed)
     width, height = CODEC['heatmap_size']
-    return (torch.randn(batch_size, CHANNELS, height, width, generator=generator), )
+    return (torch.randn(batch_size, CHANNELS, height, width, generator=generator),)
 
 
 def make_samples(batch_size: int = 2, weights=None, flip_indices=None, seed: int = 0) -> list:
@@ -52,12 +54,16 @@ def make_samples(batch_size: int = 2, weights=None, flip_indices=None, seed: int
         encoded = codec.encode(keypoints)
         if weights is not None:
             encoded['keypoint_weights'] = np.asarray(weights[index], np.float32)[None]
-        sample = PoseDataSample(metainfo=dict(
-            flip_indices=flip_indices or list(range(NUM_KEYPOINTS)),
-            input_size=CODEC['input_size']))
+        sample = PoseDataSample(
+            metainfo=dict(
+                flip_indices=flip_indices or list(range(NUM_KEYPOINTS)),
+                input_size=CODEC['input_size'],
+            )
+        )
         sample.gt_fields = PixelData(heatmaps=torch.from_numpy(encoded['heatmaps']))
         sample.gt_instance_labels = InstanceData(
-            keypoint_weights=torch.from_numpy(encoded['keypoint_weights']))
+            keypoint_weights=torch.from_numpy(encoded['keypoint_weights'])
+        )
         samples.append(sample)
     return samples
 
@@ -106,13 +112,15 @@ def test_zero_weight_keypoint_adds_no_loss_and_no_gradient():
 
 @pytest.mark.parametrize('flip_test', [False, True])
 def test_predict_returns_keypoints_and_probability_heatmaps(flip_test):
-    head = make_head(conv_out_channels=(CHANNELS, ), conv_kernel_sizes=(3, ))
+    head = make_head(conv_out_channels=(CHANNELS,), conv_kernel_sizes=(3,))
     feats = make_feats(batch_size=3)
     if flip_test:
-        feats = [feats, (torch.flip(feats[0], [-1]), )]
+        feats = [feats, (torch.flip(feats[0], [-1]),)]
     preds, heatmaps = head.predict(
-        feats, make_samples(batch_size=3, flip_indices=[1, 0, 2, 3]),
-        test_cfg=dict(flip_test=flip_test, shift_heatmap=False, output_heatmaps=True))
+        feats,
+        make_samples(batch_size=3, flip_indices=[1, 0, 2, 3]),
+        test_cfg=dict(flip_test=flip_test, shift_heatmap=False, output_heatmaps=True),
+    )
     width, height = CODEC['heatmap_size']
     assert len(preds) == len(heatmaps) == 3
     for pred, heatmap in zip(preds, heatmaps):
@@ -120,11 +128,16 @@ def test_predict_returns_keypoints_and_probability_heatmaps(flip_test):
         assert pred.keypoint_scores.shape == (1, NUM_KEYPOINTS)
         assert heatmap.heatmaps.shape == (NUM_KEYPOINTS, height, width)
         assert (heatmap.heatmaps >= 0).all()
-        torch.testing.assert_close(heatmap.heatmaps.sum(dim=(1, 2)),
-                                   torch.ones(NUM_KEYPOINTS))
+        torch.testing.assert_close(heatmap.heatmaps.sum(dim=(1, 2)), torch.ones(NUM_KEYPOINTS))
     # Without output_heatmaps only the instances come back.
-    assert isinstance(head.predict(feats, make_samples(batch_size=3, flip_indices=[1, 0, 2, 3]),
-                                   test_cfg=dict(flip_test=flip_test)), list)
+    assert isinstance(
+        head.predict(
+            feats,
+            make_samples(batch_size=3, flip_indices=[1, 0, 2, 3]),
+            test_cfg=dict(flip_test=flip_test),
+        ),
+        list,
+    )
 
 
 def test_flip_test_is_exact_for_a_flip_equivariant_head():
@@ -132,14 +145,16 @@ def test_flip_test_is_exact_for_a_flip_equivariant_head():
     the flip-test average equals the plain prediction; MMPose's one-cell shift breaks it."""
     head = make_head()
     feats = make_feats()
-    flipped = [feats, (torch.flip(feats[0], [-1]), )]
+    flipped = [feats, (torch.flip(feats[0], [-1]),)]
     samples = make_samples()
     plain = predicted_keypoints(head.predict(feats, samples, test_cfg=dict(flip_test=False)))
     flip = predicted_keypoints(
-        head.predict(flipped, samples, test_cfg=dict(flip_test=True, shift_heatmap=False)))
+        head.predict(flipped, samples, test_cfg=dict(flip_test=True, shift_heatmap=False))
+    )
     np.testing.assert_allclose(flip, plain, rtol=0, atol=1e-4)
     shifted = predicted_keypoints(
-        head.predict(flipped, samples, test_cfg=dict(flip_test=True, shift_heatmap=True)))
+        head.predict(flipped, samples, test_cfg=dict(flip_test=True, shift_heatmap=True))
+    )
     assert np.abs(shifted - plain).max() > 0.5
 
 
@@ -155,27 +170,41 @@ def test_estimator_flip_test_is_mirror_equivariant():
     decoder's tie-break picks one, so it is not the general guarantee.)
     """
     width, height = 64, 96
-    codec = dict(type='RandomizedRoundingHeatmap', input_size=(width, height),
-                 heatmap_size=(16, 24))
+    codec = dict(
+        type='RandomizedRoundingHeatmap', input_size=(width, height), heatmap_size=(16, 24)
+    )
     flip_indices = [1, 0, 2, 3]  # a left/right pair and two keypoints on the axis
-    model = MODELS.build(dict(
-        type='TopdownPoseEstimator',
-        backbone=dict(type='ResNet', depth=18),
-        head=dict(type='H3RHead', in_channels=512, out_channels=NUM_KEYPOINTS,
-                  deconv_out_channels=(16, 16, 16), deconv_kernel_sizes=(4, 4, 4),
-                  decoder=codec),
-        test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))).eval()
+    model = MODELS.build(
+        dict(
+            type='TopdownPoseEstimator',
+            backbone=dict(type='ResNet', depth=18),
+            head=dict(
+                type='H3RHead',
+                in_channels=512,
+                out_channels=NUM_KEYPOINTS,
+                deconv_out_channels=(16, 16, 16),
+                deconv_kernel_sizes=(4, 4, 4),
+                decoder=codec,
+            ),
+            test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+        )
+    ).eval()
 
     def predict(image: torch.Tensor) -> np.ndarray:
         # The crop is the whole image: crop and image pixels coincide.
-        sample = PoseDataSample(metainfo=dict(
-            flip_indices=flip_indices, input_size=(width, height),
-            input_center=np.array([width / 2, height / 2]),
-            input_scale=np.array([width, height])))
-        sample.gt_instances = InstanceData(bboxes=np.array([[0, 0, width, height]]),
-                                           bbox_scores=np.ones(1))
+        sample = PoseDataSample(
+            metainfo=dict(
+                flip_indices=flip_indices,
+                input_size=(width, height),
+                input_center=np.array([width / 2, height / 2]),
+                input_scale=np.array([width, height]),
+            )
+        )
+        sample.gt_instances = InstanceData(
+            bboxes=np.array([[0, 0, width, height]]), bbox_scores=np.ones(1)
+        )
         with torch.no_grad():
-            result, = model.predict(image, [sample])
+            (result,) = model.predict(image, [sample])
         return result.pred_instances.keypoints[0]
 
     image = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(0))

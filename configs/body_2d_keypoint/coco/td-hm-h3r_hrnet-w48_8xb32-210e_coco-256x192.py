@@ -1,13 +1,19 @@
 # HRNet-W48 on COCO 256x192 with randomized-rounding heatmaps at 1/4 of the input (48x64).
 # Everything else is the stock MMPose config; see the HRNet-W32 config for the choices.
-_base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-          'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py']
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py'
+]
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # target_type='stochastic' is the paper's one-hot draw; 'expected' is its label-noise-free
 # mean, which trained better in short schedules.
-codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
-             heatmap_size=(48, 64), target_type='expected', topk=4)
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(192, 256),
+    heatmap_size=(48, 64),
+    target_type='expected',
+    topk=4,
+)
 
 model = dict(
     head=dict(
@@ -17,9 +23,11 @@ model = dict(
         out_channels=17,
         deconv_out_channels=None,
         loss=dict(type='HeatmapCrossEntropyLoss'),
-        decoder=codec),
+        decoder=codec,
+    ),
     # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
 
 # The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
 train_pipeline = [

@@ -1,14 +1,20 @@
 # HRNet-W32 on MPII 256x256 with randomized-rounding heatmaps at 1/4 of the input (64x64).
 # Everything else (backbone, schedule, data, MpiiPCKAccuracy) is the stock MMPose config.
-_base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/mpii/'
-          'td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py']
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py'
+]
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
 # target) puts it on one of them, drawn anew at every encode. The expectation carries no
 # label noise and trained better in short schedules; the network fits it under either.
-codec = dict(type='RandomizedRoundingHeatmap', input_size=(256, 256),
-             heatmap_size=(64, 64), target_type='expected', topk=4)
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(256, 256),
+    heatmap_size=(64, 64),
+    target_type='expected',
+    topk=4,
+)
 
 model = dict(
     head=dict(
@@ -18,9 +24,11 @@ model = dict(
         out_channels=16,
         deconv_out_channels=None,
         loss=dict(type='HeatmapCrossEntropyLoss'),
-        decoder=codec),
+        decoder=codec,
+    ),
     # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
 
 # The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
 train_pipeline = [

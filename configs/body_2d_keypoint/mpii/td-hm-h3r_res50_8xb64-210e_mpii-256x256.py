@@ -1,15 +1,19 @@
 # SimpleBaseline ResNet-50 on MPII 256x256 with randomized-rounding heatmaps at 1/4 of the
 # input (64x64): three stride-2 deconvolutions from the 1/32 features, as in the stock head.
 # Everything else (backbone, schedule, data, MpiiPCKAccuracy) is the stock MMPose config.
-_base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/mpii/'
-          'td-hm_res50_8xb64-210e_mpii-256x256.py']
+_base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_res50_8xb64-210e_mpii-256x256.py']
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
 # target) puts it on one of them, drawn anew at every encode. The expectation carries no
 # label noise and trained better in short schedules; the network fits it under either.
-codec = dict(type='RandomizedRoundingHeatmap', input_size=(256, 256),
-             heatmap_size=(64, 64), target_type='expected', topk=4)
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(256, 256),
+    heatmap_size=(64, 64),
+    target_type='expected',
+    topk=4,
+)
 
 model = dict(
     head=dict(
@@ -20,9 +24,11 @@ model = dict(
         deconv_out_channels=(256, 256, 256),
         deconv_kernel_sizes=(4, 4, 4),
         loss=dict(type='HeatmapCrossEntropyLoss'),
-        decoder=codec),
+        decoder=codec,
+    ),
     # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
 
 # The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
 train_pipeline = [

@@ -1,14 +1,20 @@
 # HRNetV2-W18 on AFLW 256x256 with randomized-rounding heatmaps at 1/4 of the input (64x64).
 # Everything else (backbone, concat neck, schedule, data, NME) is the stock MMPose config.
-_base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/aflw/'
-          'td-hm_hrnetv2-w18_8xb64-60e_aflw-256x256.py']
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/aflw/td-hm_hrnetv2-w18_8xb64-60e_aflw-256x256.py'
+]
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
 # target) puts it on one of them, drawn anew at every encode. The expectation carries no
 # label noise and trained better in short schedules; the network fits it under either.
-codec = dict(type='RandomizedRoundingHeatmap', input_size=(256, 256),
-             heatmap_size=(64, 64), target_type='expected', topk=4)
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(256, 256),
+    heatmap_size=(64, 64),
+    target_type='expected',
+    topk=4,
+)
 
 # The stock face head on the 270 channels of the concatenated HRNetV2 branches.
 model = dict(
@@ -18,12 +24,14 @@ model = dict(
         in_channels=270,
         out_channels=19,
         deconv_out_channels=None,
-        conv_out_channels=(270, ),
-        conv_kernel_sizes=(1, ),
+        conv_out_channels=(270,),
+        conv_kernel_sizes=(1,),
         loss=dict(type='HeatmapCrossEntropyLoss'),
-        decoder=codec),
+        decoder=codec,
+    ),
     # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
 
 # The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
 train_pipeline = [
@@ -37,8 +45,9 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # - the per-image NME, failure rate and CED AUC of face leaderboards ('face/NME',
 #   'face/FR@10', 'face/AUC@10'); the prefix keeps its NME apart from MMPose's;
 # - the codec's quantization floor in those leaderboard units ('floor/face/NME', ...).
-face_metric = dict(type='FaceAlignmentMetric', norm_mode='use_norm_item',
-                   norm_item='bbox_size', prefix='face')
+face_metric = dict(
+    type='FaceAlignmentMetric', norm_mode='use_norm_item', norm_item='bbox_size', prefix='face'
+)
 val_evaluator = [
     _base_.val_evaluator,
     face_metric,

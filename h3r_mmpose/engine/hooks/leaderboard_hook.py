@@ -5,6 +5,7 @@ directories: which config, dataset and codec produced the numbers, the model's
 size and cost, every test metric, when, and at which commit. ``tools/
 leaderboard.py`` renders the rows as Markdown or HTML tables.
 """
+
 import datetime
 import json
 import logging
@@ -56,14 +57,15 @@ def describe_codec(decoder_cfg: Optional[dict]) -> Optional[str]:
     """
     if not decoder_cfg:
         return None
-    settings = ', '.join(f'{key}={_plain(value)!r}'
-                         for key, value in sorted(decoder_cfg.items())
-                         if key != 'type' and key not in SIZE_KEYS)
-    return f"{decoder_cfg.get('type', '?')}({settings})"
+    settings = ', '.join(
+        f'{key}={_plain(value)!r}'
+        for key, value in sorted(decoder_cfg.items())
+        if key != 'type' and key not in SIZE_KEYS
+    )
+    return f'{decoder_cfg.get("type", "?")}({settings})'
 
 
-def codec_size(decoder_cfg: Optional[dict],
-               key: str) -> Optional[Tuple[int, ...]]:
+def codec_size(decoder_cfg: Optional[dict], key: str) -> Optional[Tuple[int, ...]]:
     """Read a size such as ``input_size`` (w, h) from a codec config.
 
     Args:
@@ -90,12 +92,14 @@ def git_commit(cwd: Optional[str] = None) -> str:
         git, or before the first commit.
     """
     try:
-        completed = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                                   cwd=cwd,
-                                   capture_output=True,
-                                   text=True,
-                                   timeout=10,
-                                   check=True)
+        completed = subprocess.run(
+            ['git', 'rev-parse', '--short', 'HEAD'],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return 'unknown'
     return completed.stdout.strip() or 'unknown'
@@ -118,8 +122,7 @@ class _TensorForward(nn.Module):
         return self.model._forward(inputs)
 
 
-def model_complexity(model: nn.Module,
-                     input_size: Sequence[int]) -> Dict[str, int]:
+def model_complexity(model: nn.Module, input_size: Sequence[int]) -> Dict[str, int]:
     """Parameter count and FLOPs of one image through the network.
 
     Args:
@@ -149,7 +152,8 @@ def model_complexity(model: nn.Module,
                 _TensorForward(model),
                 input_shape=(3, int(height), int(width)),
                 show_table=False,
-                show_arch=False)
+                show_arch=False,
+            )
     finally:
         model.train(was_training)
         logger.setLevel(log_level)
@@ -181,9 +185,7 @@ class LeaderboardHook(Hook):
         self.out_file = out_file
 
     @master_only
-    def after_test_epoch(self,
-                         runner,
-                         metrics: Optional[Dict[str, float]] = None) -> None:
+    def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         """Build the run's row and append it to ``out_file``.
 
         Args:
@@ -192,8 +194,7 @@ class LeaderboardHook(Hook):
                 ``{'NME': 4.1, 'FR@10': 2.5}``.
         """
         row = self.build_row(runner, metrics or {})
-        out_file = self.out_file or osp.join(runner.work_dir,
-                                             'leaderboard.jsonl')
+        out_file = self.out_file or osp.join(runner.work_dir, 'leaderboard.jsonl')
         out_dir = osp.dirname(osp.abspath(out_file))
         os.makedirs(out_dir, exist_ok=True)
         with open(out_file, 'a', encoding='utf-8') as f:
@@ -219,22 +220,19 @@ class LeaderboardHook(Hook):
                 raise ValueError('the decoder config has no input_size')
             complexity.update(model_complexity(runner.model, input_size))
         except Exception as error:  # a leaderboard row must not fail a test
-            logger.warning(f'LeaderboardHook: params/FLOPs not measured '
-                           f'({type(error).__name__}: {error})')
+            logger.warning(
+                f'LeaderboardHook: params/FLOPs not measured ({type(error).__name__}: {error})'
+            )
         return {
-            'config': config_name(
-                getattr(runner.cfg, 'filename', None),
-                runner.experiment_name),
+            'config': config_name(getattr(runner.cfg, 'filename', None), runner.experiment_name),
             'dataset': _dataset_name(runner),
             'codec': describe_codec(decoder_cfg),
             'input_size': _as_list(input_size),
-            'heatmap_size': _as_list(codec_size(decoder_cfg,
-                                                'heatmap_size')),
+            'heatmap_size': _as_list(codec_size(decoder_cfg, 'heatmap_size')),
             'params': complexity['params'],
             'flops': complexity['flops'],
             'metrics': _float_metrics(metrics, logger),
-            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec='seconds'),
+            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'commit': git_commit(),
         }
 
@@ -260,8 +258,9 @@ def _float_metrics(metrics: Dict[str, Any], logger) -> Dict[str, float]:
         try:
             floats[key] = float(value)
         except (TypeError, ValueError):
-            logger.warning(f'LeaderboardHook: metric {key!r} is not a number '
-                           f'({value!r}) and is not recorded')
+            logger.warning(
+                f'LeaderboardHook: metric {key!r} is not a number ({value!r}) and is not recorded'
+            )
     return floats
 
 

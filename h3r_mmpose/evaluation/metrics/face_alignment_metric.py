@@ -12,6 +12,7 @@ before averaging, so images with more visible keypoints weigh more, and it
 gives neither ``FR`` nor ``AUC``. This metric averages per image first, which
 is what the WFLW, 300W, COFW and AFLW leaderboards report.
 """
+
 import math
 from typing import Dict, List, Optional, Sequence
 
@@ -30,8 +31,7 @@ DEFAULT_KEYPOINT_INDICES: Dict[str, List[int]] = {
 NORM_MODES = ('keypoint_distance', 'use_norm_item')
 
 
-def keypoint_errors(pred_keypoints: np.ndarray,
-                    gt_keypoints: np.ndarray) -> np.ndarray:
+def keypoint_errors(pred_keypoints: np.ndarray, gt_keypoints: np.ndarray) -> np.ndarray:
     """Euclidean distance between predicted and ground-truth keypoints.
 
     Args:
@@ -44,9 +44,9 @@ def keypoint_errors(pred_keypoints: np.ndarray,
     return np.linalg.norm(pred_keypoints - gt_keypoints, axis=-1)
 
 
-def normalised_mean_error(pred_keypoints: np.ndarray,
-                          gt_keypoints: np.ndarray, visible: np.ndarray,
-                          normaliser: float) -> float:
+def normalised_mean_error(
+    pred_keypoints: np.ndarray, gt_keypoints: np.ndarray, visible: np.ndarray, normaliser: float
+) -> float:
     """NME of one image: mean error of its visible keypoints / normaliser.
 
     Args:
@@ -63,8 +63,7 @@ def normalised_mean_error(pred_keypoints: np.ndarray,
     return float(errors[visible].mean() / normaliser)
 
 
-def keypoint_distance(gt_keypoints: np.ndarray, first: int,
-                      second: int) -> float:
+def keypoint_distance(gt_keypoints: np.ndarray, first: int, second: int) -> float:
     """Distance between two ground-truth keypoints, e.g. the eye corners.
 
     Args:
@@ -177,36 +176,40 @@ class FaceAlignmentMetric(BaseMetric):
 
     default_prefix: Optional[str] = None
 
-    def __init__(self,
-                 norm_mode: str = 'keypoint_distance',
-                 norm_item: Optional[str] = None,
-                 keypoint_indices: Optional[Sequence[int]] = None,
-                 failure_threshold: float = 0.10,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        norm_mode: str = 'keypoint_distance',
+        norm_item: Optional[str] = None,
+        keypoint_indices: Optional[Sequence[int]] = None,
+        failure_threshold: float = 0.10,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if norm_mode not in NORM_MODES:
-            raise ValueError(f'norm_mode must be one of {NORM_MODES}, '
-                             f'got {norm_mode!r}')
+            raise ValueError(f'norm_mode must be one of {NORM_MODES}, got {norm_mode!r}')
         if norm_mode == 'use_norm_item' and not norm_item:
-            raise ValueError("norm_mode='use_norm_item' needs a norm_item "
-                             f"such as 'bbox_size', got {norm_item!r}")
+            raise ValueError(
+                "norm_mode='use_norm_item' needs a norm_item "
+                f"such as 'bbox_size', got {norm_item!r}"
+            )
         if keypoint_indices is not None:
             keypoint_indices = list(keypoint_indices)
-            if (len(keypoint_indices) != 2
-                    or keypoint_indices[0] == keypoint_indices[1]):
-                raise ValueError('keypoint_indices must be two different '
-                                 f'keypoint indices, got {keypoint_indices}')
+            if len(keypoint_indices) != 2 or keypoint_indices[0] == keypoint_indices[1]:
+                raise ValueError(
+                    'keypoint_indices must be two different '
+                    f'keypoint indices, got {keypoint_indices}'
+                )
         if not (math.isfinite(failure_threshold) and failure_threshold > 0):
-            raise ValueError('failure_threshold must be a positive number, '
-                             f'got {failure_threshold!r}')
+            raise ValueError(
+                f'failure_threshold must be a positive number, got {failure_threshold!r}'
+            )
         self.norm_mode = norm_mode
         self.norm_item = norm_item
         self.keypoint_indices = keypoint_indices
         self.failure_threshold = failure_threshold
 
-    def process(self, data_batch: Sequence[dict],
-                data_samples: Sequence[dict]) -> None:
+    def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
         """Compute the NME of each sample and keep it for the final means.
 
         Args:
@@ -224,18 +227,19 @@ class FaceAlignmentMetric(BaseMetric):
             image = _image_name(data_sample)
             gt = data_sample['gt_instances']
             pred_keypoints = _single_instance(
-                data_sample['pred_instances']['keypoints'], 'pred keypoints',
-                image)
-            gt_keypoints = _single_instance(gt['keypoints'], 'gt keypoints',
-                                            image)
+                data_sample['pred_instances']['keypoints'], 'pred keypoints', image
+            )
+            gt_keypoints = _single_instance(gt['keypoints'], 'gt keypoints', image)
             if pred_keypoints.shape != gt_keypoints.shape:
                 raise ValueError(
                     f'{image}: predicted keypoints have shape '
                     f'{pred_keypoints.shape} but ground truth has '
-                    f'{gt_keypoints.shape}')
-            visible = _single_instance(gt['keypoints_visible'],
-                                       'keypoints_visible',
-                                       image).reshape(-1) > 0
+                    f'{gt_keypoints.shape}'
+                )
+            visible = (
+                _single_instance(gt['keypoints_visible'], 'keypoints_visible', image).reshape(-1)
+                > 0
+            )
 
             result = {'image': image, 'nme': None}
             # Without a visible keypoint the mean is undefined; such images
@@ -245,10 +249,11 @@ class FaceAlignmentMetric(BaseMetric):
                 if not (math.isfinite(normaliser) and normaliser > 0):
                     raise ValueError(
                         f'{image}: the NME normaliser ({self._norm_name()}) '
-                        f'must be positive and finite, got {normaliser}')
-                result['nme'] = normalised_mean_error(pred_keypoints,
-                                                      gt_keypoints, visible,
-                                                      normaliser)
+                        f'must be positive and finite, got {normaliser}'
+                    )
+                result['nme'] = normalised_mean_error(
+                    pred_keypoints, gt_keypoints, visible, normaliser
+                )
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -263,17 +268,17 @@ class FaceAlignmentMetric(BaseMetric):
             and ``num_skipped_images`` as described in the class docstring.
         """
         skipped = [r['image'] for r in results if r['nme'] is None]
-        nmes = np.array([r['nme'] for r in results if r['nme'] is not None],
-                        dtype=np.float64)
+        nmes = np.array([r['nme'] for r in results if r['nme'] is not None], dtype=np.float64)
         if skipped:
             MMLogger.get_current_instance().warning(
                 f'{self.__class__.__name__}: {len(skipped)} image(s) have no '
-                'visible keypoint and are left out of NME, FR and AUC: ' +
-                ', '.join(skipped))
+                'visible keypoint and are left out of NME, FR and AUC: ' + ', '.join(skipped)
+            )
         if nmes.size == 0:
             raise ValueError(
                 f'{self.__class__.__name__}: none of the {len(results)} '
-                'images has a visible keypoint, so no NME can be computed')
+                'images has a visible keypoint, so no NME can be computed'
+            )
 
         tag = threshold_tag(self.failure_threshold)
         return {
@@ -300,14 +305,16 @@ class FaceAlignmentMetric(BaseMetric):
             if max(first, second) >= num_keypoints or min(first, second) < 0:
                 raise ValueError(
                     f'keypoint_indices {[first, second]} are out of range '
-                    f'for {num_keypoints} keypoints')
+                    f'for {num_keypoints} keypoints'
+                )
             return keypoint_distance(gt_keypoints, first, second)
         if self.norm_item == 'bbox_size':
             bboxes = np.asarray(gt['bboxes'], dtype=np.float64)
             return bbox_size(bboxes.reshape(-1, 4)[0])
         if self.norm_item not in gt:
-            raise ValueError(f'norm_item {self.norm_item!r} is not a field '
-                             f'of gt_instances ({list(gt.keys())})')
+            raise ValueError(
+                f'norm_item {self.norm_item!r} is not a field of gt_instances ({list(gt.keys())})'
+            )
         return float(np.asarray(gt[self.norm_item]).reshape(-1)[0])
 
     def _resolved_keypoint_indices(self) -> List[int]:
@@ -323,7 +330,8 @@ class FaceAlignmentMetric(BaseMetric):
             raise ValueError(
                 'keypoint_indices is None and dataset_meta["dataset_name"] '
                 f'is {dataset_name!r}, which has no default; known: '
-                f'{sorted(DEFAULT_KEYPOINT_INDICES)}. Pass keypoint_indices.')
+                f'{sorted(DEFAULT_KEYPOINT_INDICES)}. Pass keypoint_indices.'
+            )
         return DEFAULT_KEYPOINT_INDICES[dataset_name]
 
     def _norm_name(self) -> str:
@@ -335,8 +343,7 @@ class FaceAlignmentMetric(BaseMetric):
 
 def _image_name(data_sample: dict) -> str:
     """Identify a sample in messages by its ``img_id`` and ``img_path``."""
-    parts = [f'{key}={data_sample[key]}' for key in ('img_id', 'img_path')
-             if key in data_sample]
+    parts = [f'{key}={data_sample[key]}' for key in ('img_id', 'img_path') if key in data_sample]
     return 'image ' + (', '.join(parts) if parts else '<unknown>')
 
 
@@ -353,6 +360,8 @@ def _single_instance(array, name: str, image: str) -> np.ndarray:
     """
     array = np.asarray(array, dtype=np.float64)
     if array.ndim < 2 or array.shape[0] != 1:
-        raise ValueError(f'{image}: {name} must hold exactly one instance '
-                         f'(top-down samples), got shape {array.shape}')
+        raise ValueError(
+            f'{image}: {name} must hold exactly one instance '
+            f'(top-down samples), got shape {array.shape}'
+        )
     return array[0]

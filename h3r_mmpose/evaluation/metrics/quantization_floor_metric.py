@@ -1,4 +1,5 @@
 """The quantization floor: what a codec's own representation costs on the evaluation set."""
+
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -22,14 +23,16 @@ def crop_extent(codec, input_size: Sequence[int]) -> np.ndarray:
     return np.asarray(input_size, dtype=np.float64) * decoded_to_crop_scale(codec)
 
 
-def image_to_crop(keypoints: np.ndarray, centre: np.ndarray, scale: np.ndarray,
-                  extent: np.ndarray) -> np.ndarray:
+def image_to_crop(
+    keypoints: np.ndarray, centre: np.ndarray, scale: np.ndarray, extent: np.ndarray
+) -> np.ndarray:
     """Map image keypoints (N, K, 2) into the crop of a box (no rotation, as at test time)."""
     return (keypoints - centre + scale / 2) / scale * extent
 
 
-def crop_to_image(keypoints: np.ndarray, centre: np.ndarray, scale: np.ndarray,
-                  extent: np.ndarray) -> np.ndarray:
+def crop_to_image(
+    keypoints: np.ndarray, centre: np.ndarray, scale: np.ndarray, extent: np.ndarray
+) -> np.ndarray:
     """Inverse of :func:`image_to_crop`: the estimator's mapping back to the image."""
     return keypoints / extent * scale + centre - scale / 2
 
@@ -67,11 +70,13 @@ class QuantizationFloorMetric(BaseMetric):
         prefix (str): prefix of the reported keys. Defaults to ``'floor'``.
     """
 
-    def __init__(self,
-                 codec: dict,
-                 metric: Optional[dict] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = 'floor') -> None:
+    def __init__(
+        self,
+        codec: dict,
+        metric: Optional[dict] = None,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = 'floor',
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         codec = dict(codec)
         if codec.get('target_type') == 'stochastic':
@@ -103,14 +108,14 @@ class QuantizationFloorMetric(BaseMetric):
         # The crop the test pipeline made, as TopdownPoseEstimator maps predictions back.
         centres = np.asarray(data_sample['input_center'], dtype=np.float64).reshape(-1, 1, 2)
         scales = np.asarray(data_sample['input_scale'], dtype=np.float64).reshape(-1, 1, 2)
-        gt_crop = image_to_crop(np.asarray(gt['keypoints'], np.float64), centres, scales,
-                                extent)
-        visible = np.asarray(gt['keypoints_visible'], dtype=np.float32).reshape(
-            gt_crop.shape[:2])
-        decoded_crop = np.concatenate([
-            codec_round_trip(self.codec, gt_crop[i:i + 1], visible[i:i + 1])
-            for i in range(len(gt_crop))
-        ])
+        gt_crop = image_to_crop(np.asarray(gt['keypoints'], np.float64), centres, scales, extent)
+        visible = np.asarray(gt['keypoints_visible'], dtype=np.float32).reshape(gt_crop.shape[:2])
+        decoded_crop = np.concatenate(
+            [
+                codec_round_trip(self.codec, gt_crop[i : i + 1], visible[i : i + 1])
+                for i in range(len(gt_crop))
+            ]
+        )
         decoded = crop_to_image(decoded_crop, centres, scales, extent)
         return decoded, np.linalg.norm(decoded_crop - gt_crop, axis=-1)
 
@@ -125,21 +130,29 @@ class QuantizationFloorMetric(BaseMetric):
                 continue
             decoded, crop_errors = self.round_trip(data_sample)
             image_errors = np.linalg.norm(decoded - gt['keypoints'], axis=-1)
-            pred = dict(data_sample.get('pred_instances', {}), keypoints=decoded,
-                        keypoint_scores=np.ones(decoded.shape[:2], dtype=np.float32))
+            pred = dict(
+                data_sample.get('pred_instances', {}),
+                keypoints=decoded,
+                keypoint_scores=np.ones(decoded.shape[:2], dtype=np.float32),
+            )
             # The round-trip sample travels in the results so that, in distributed runs,
             # the inner metric sees every rank's samples after collection.
             self.results.append(
-                dict(skipped=False, image_errors=image_errors[visible],
-                     crop_errors=crop_errors[visible],
-                     sample=dict(data_sample, pred_instances=pred)))
+                dict(
+                    skipped=False,
+                    image_errors=image_errors[visible],
+                    crop_errors=crop_errors[visible],
+                    sample=dict(data_sample, pred_instances=pred),
+                )
+            )
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         measured = [r for r in results if not r['skipped']]
         metrics: Dict[str, float] = dict(num_skipped=float(len(results) - len(measured)))
         if not measured:
             MMLogger.get_current_instance().warning(
-                'QuantizationFloorMetric: no sample had annotated, visible ground truth')
+                'QuantizationFloorMetric: no sample had annotated, visible ground truth'
+            )
             return metrics
         image_errors = np.concatenate([r['image_errors'] for r in measured])
         crop_errors = np.concatenate([r['crop_errors'] for r in measured])
@@ -147,7 +160,8 @@ class QuantizationFloorMetric(BaseMetric):
             error_px=float(image_errors.mean()),
             error_px_p95=float(np.percentile(image_errors, 95)),
             error_px_max=float(image_errors.max()),
-            error_input_px=float(crop_errors.mean()))
+            error_input_px=float(crop_errors.mean()),
+        )
         if self.metric is not None:
             self.metric.results.clear()
             self.metric.process([], [r['sample'] for r in measured])

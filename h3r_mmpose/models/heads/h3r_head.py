@@ -1,4 +1,5 @@
 """The H3R head: MMPose's heatmap head with a grid softmax shared by loss and decoder."""
+
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -55,21 +56,25 @@ class H3RHead(HeatmapHead):
         init_cfg (dict, optional): weight initialisation.
     """
 
-    def __init__(self,
-                 in_channels: Union[int, Sequence[int]],
-                 out_channels: int,
-                 deconv_out_channels: Optional[Sequence[int]] = (256, 256, 256),
-                 deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
-                 conv_out_channels: Optional[Sequence[int]] = None,
-                 conv_kernel_sizes: Optional[Sequence[int]] = None,
-                 num_downsample_layers: int = 0,
-                 final_layer: dict = dict(kernel_size=1),
-                 loss: ConfigType = dict(type='HeatmapCrossEntropyLoss'),
-                 decoder: OptConfigType = None,
-                 init_cfg: OptConfigType = None) -> None:
+    def __init__(
+        self,
+        in_channels: Union[int, Sequence[int]],
+        out_channels: int,
+        deconv_out_channels: Optional[Sequence[int]] = (256, 256, 256),
+        deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
+        conv_out_channels: Optional[Sequence[int]] = None,
+        conv_kernel_sizes: Optional[Sequence[int]] = None,
+        num_downsample_layers: int = 0,
+        final_layer: dict = dict(kernel_size=1),
+        loss: ConfigType = dict(type='HeatmapCrossEntropyLoss'),
+        decoder: OptConfigType = None,
+        init_cfg: OptConfigType = None,
+    ) -> None:
         if not isinstance(num_downsample_layers, int) or num_downsample_layers < 0:
-            raise ValueError('num_downsample_layers must be a non-negative integer, got '
-                             f'{num_downsample_layers!r}')
+            raise ValueError(
+                'num_downsample_layers must be a non-negative integer, got '
+                f'{num_downsample_layers!r}'
+            )
         super().__init__(
             in_channels=in_channels,
             out_channels=out_channels,
@@ -80,10 +85,12 @@ class H3RHead(HeatmapHead):
             final_layer=final_layer,
             loss=loss,
             decoder=decoder,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+        )
         feature_channels = (conv_out_channels or deconv_out_channels or [in_channels])[-1]
-        self.downsample_layers = self._make_downsample_layers(feature_channels,
-                                                              num_downsample_layers)
+        self.downsample_layers = self._make_downsample_layers(
+            feature_channels, num_downsample_layers
+        )
 
     @staticmethod
     def _make_downsample_layers(channels: int, num_layers: int) -> nn.Module:
@@ -91,10 +98,17 @@ class H3RHead(HeatmapHead):
         layers = []
         for _ in range(num_layers):
             layers += [
-                build_conv_layer(dict(type='Conv2d'), channels, channels, kernel_size=3,
-                                 stride=2, padding=1, bias=False),
+                build_conv_layer(
+                    dict(type='Conv2d'),
+                    channels,
+                    channels,
+                    kernel_size=3,
+                    stride=2,
+                    padding=1,
+                    bias=False,
+                ),
                 nn.BatchNorm2d(channels),
-                nn.ReLU(inplace=True)
+                nn.ReLU(inplace=True),
             ]
         return nn.Sequential(*layers) if layers else nn.Identity()
 
@@ -118,13 +132,16 @@ class H3RHead(HeatmapHead):
                 raise ValueError(
                     f'{type(self).__name__} outputs heatmaps of (W, H)=({width}, {height}) '
                     f'but the decoder heatmap_size is {tuple(self.decoder.heatmap_size)}: '
-                    'adjust the head (deconv layers / num_downsample_layers) or the codec')
+                    'adjust the head (deconv layers / num_downsample_layers) or the codec'
+                )
         return logits
 
-    def predict(self,
-                feats: Union[Tuple[Tensor], Sequence[Tuple[Tensor]]],
-                batch_data_samples: OptSampleList,
-                test_cfg: ConfigType = {}) -> Predictions:
+    def predict(
+        self,
+        feats: Union[Tuple[Tensor], Sequence[Tuple[Tensor]]],
+        batch_data_samples: OptSampleList,
+        test_cfg: ConfigType = {},
+    ) -> Predictions:
         """Decode keypoints from grid probabilities, with optional exact flip testing.
 
         Args:
@@ -143,7 +160,8 @@ class H3RHead(HeatmapHead):
                 grid_softmax(self.forward(feats_flipped)),
                 flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 flip_indices=batch_data_samples[0].metainfo['flip_indices'],
-                shift_heatmap=test_cfg.get('shift_heatmap', False))
+                shift_heatmap=test_cfg.get('shift_heatmap', False),
+            )
             probabilities = (grid_softmax(self.forward(feats_original)) + flipped_back) / 2
         else:
             probabilities = grid_softmax(self.forward(feats))
@@ -153,10 +171,9 @@ class H3RHead(HeatmapHead):
             return preds, [PixelData(heatmaps=heatmaps) for heatmaps in probabilities.detach()]
         return preds
 
-    def loss(self,
-             feats: Tuple[Tensor],
-             batch_data_samples: OptSampleList,
-             train_cfg: ConfigType = {}) -> dict:
+    def loss(
+        self, feats: Tuple[Tensor], batch_data_samples: OptSampleList, train_cfg: ConfigType = {}
+    ) -> dict:
         """Grid cross-entropy against the codec's targets, weighted per keypoint.
 
         Returns:
@@ -166,11 +183,14 @@ class H3RHead(HeatmapHead):
         logits = self.forward(feats)
         targets = torch.stack([sample.gt_fields.heatmaps for sample in batch_data_samples])
         keypoint_weights = torch.cat(
-            [sample.gt_instance_labels.keypoint_weights for sample in batch_data_samples])
+            [sample.gt_instance_labels.keypoint_weights for sample in batch_data_samples]
+        )
         losses = dict(loss_kpt=self.loss_module(logits, targets, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, accuracy, _ = pose_pck_accuracy(
-                output=to_numpy(grid_softmax(logits.detach())), target=to_numpy(targets),
-                mask=to_numpy(keypoint_weights) > 0)
+                output=to_numpy(grid_softmax(logits.detach())),
+                target=to_numpy(targets),
+                mask=to_numpy(keypoint_weights) > 0,
+            )
             losses['acc_pose'] = torch.tensor(accuracy, device=targets.device)
         return losses

@@ -1,4 +1,5 @@
 """Softmax cross-entropy over the heatmap grid."""
+
 import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
@@ -48,13 +49,18 @@ class HeatmapCrossEntropyLoss(nn.Module):
             Tensor: scalar loss, the mean over the B*K keypoints.
         """
         if output.shape != target.shape:
-            raise ValueError(f'output shape {tuple(output.shape)} does not match target '
-                             f'shape {tuple(target.shape)}')
+            raise ValueError(
+                f'output shape {tuple(output.shape)} does not match target '
+                f'shape {tuple(target.shape)}'
+            )
         if target_weights.shape != output.shape[:2]:
-            raise ValueError(f'target_weights must have shape {tuple(output.shape[:2])}, '
-                             f'got {tuple(target_weights.shape)}')
+            raise ValueError(
+                f'target_weights must have shape {tuple(output.shape[:2])}, '
+                f'got {tuple(target_weights.shape)}'
+            )
         cross_entropy = -(target * grid_log_softmax(output)).sum(dim=(2, 3))
         # where(), not a product: a zero weight must also silence a non-finite entropy.
-        weighted = torch.where(target_weights > 0, cross_entropy * target_weights,
-                               torch.zeros_like(cross_entropy))
+        weighted = torch.where(
+            target_weights > 0, cross_entropy * target_weights, torch.zeros_like(cross_entropy)
+        )
         return weighted.mean() * self.loss_weight

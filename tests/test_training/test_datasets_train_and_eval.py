@@ -16,11 +16,11 @@ import h3r_mmpose  # noqa: F401  (registers the plugin)
 
 FACE_KEYS = [
     'NME',
-    'face/NME',
-    'face/FR@10',
+    'face/NME_percent',
+    'face/FR@10_percent',
     'face/AUC@10',
-    'floor/face/NME',
-    'floor/face/FR@10',
+    'floor/face/NME_percent',
+    'floor/face/FR@10_percent',
     'floor/face/AUC@10',
     'floor/error_px',
 ]
@@ -50,8 +50,8 @@ CASES = {
 PERFECT_FLOOR = {
     'floor/coco/AP': 1.0,
     'floor/PCK': 1.0,
-    'floor/face/NME': 0.0,
-    'floor/face/FR@10': 0.0,
+    'floor/face/NME_percent': 0.0,
+    'floor/face/FR@10_percent': 0.0,
     'floor/face/AUC@10': 1.0,
     'floor/error_px': 0.0,
 }

@@ -4,8 +4,11 @@ shipped."""
 
 import contextlib
 import copy
+import importlib.util
+import sys
 from pathlib import Path
 from typing import Iterator, List, Tuple
+from unittest import mock
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -137,3 +140,21 @@ def quick_run(cfg: Config, work_dir: Path, max_iters: int = 2, batch_size: int =
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def load_tool(tool: str):
+    """The module of ``tools/<tool>.py``, loaded under a private name (tools/ is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        f'h3r_tools_{tool}', ROOT / 'tools' / f'{tool}.py'
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_tool(tool: str, *args) -> None:
+    """``python tools/<tool>.py ARGS``, run in this process: its ``main()`` with that command
+    line. A subprocess would pay the stack's import time (seconds) at every call."""
+    module = load_tool(tool)
+    with mock.patch.object(sys, 'argv', [f'tools/{tool}.py', *map(str, args)]):
+        module.main()

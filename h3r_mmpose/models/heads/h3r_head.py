@@ -13,6 +13,7 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from ...utils.config_checks import CheckedTestCfg, check_decoder, check_targets
 from ..losses.heatmap_cross_entropy_loss import grid_log_softmax
 
 
@@ -56,6 +57,9 @@ class H3RHead(HeatmapHead):
         init_cfg (dict, optional): weight initialisation.
     """
 
+    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
+    test_cfg = CheckedTestCfg()
+
     def __init__(
         self,
         in_channels: Union[int, Sequence[int]],
@@ -87,6 +91,7 @@ class H3RHead(HeatmapHead):
             decoder=decoder,
             init_cfg=init_cfg,
         )
+        check_decoder(self.decoder)
         feature_channels = (conv_out_channels or deconv_out_channels or [in_channels])[-1]
         self.downsample_layers = self._make_downsample_layers(
             feature_channels, num_downsample_layers
@@ -185,6 +190,7 @@ class H3RHead(HeatmapHead):
         keypoint_weights = torch.cat(
             [sample.gt_instance_labels.keypoint_weights for sample in batch_data_samples]
         )
+        check_targets(targets, logits)
         losses = dict(loss_kpt=self.loss_module(logits, targets, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, accuracy, _ = pose_pck_accuracy(

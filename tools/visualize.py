@@ -38,7 +38,9 @@ def parse_args() -> argparse.Namespace:
         metavar='I',
         help='keypoint indices to draw maps for (default: up to 8, spread over all)',
     )
-    parser.add_argument('--topk', type=int, help="cells to mark (default: the decoder's topk)")
+    parser.add_argument(
+        '--topk', type=int, help="cells to mark (default: the decoder's topk, or 4)"
+    )
     parser.add_argument('--title', help='title of the picture, e.g. how the model was trained')
     parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
     parser.add_argument(

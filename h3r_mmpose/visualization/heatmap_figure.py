@@ -279,7 +279,7 @@ def save_heatmap_figure(
         out_file (str): where the picture goes (its suffix picks the format, e.g. ``.png``).
         bbox (Sequence[float], optional): ``(x1, y1, x2, y2)``; None takes the whole image.
         keypoint_indices (Sequence[int], optional): keypoints to draw panels for.
-        topk (int, optional): cells marked; None takes the decoder's ``topk`` (or 4).
+        topk (int, optional): cells marked; None takes the decoder's ``topk``, or 4.
         title (str, optional): the figure's title.
 
     Returns:
@@ -287,6 +287,7 @@ def save_heatmap_figure(
     """
     sample = predict_with_heatmaps(model, image, bbox)
     if topk is None:
-        topk = getattr(getattr(model.head, 'decoder', None), 'topk', 4)
+        # The decoder's own topk; 4, the 2x2 support, for decoders without one (mean shift).
+        topk = getattr(getattr(model.head, 'decoder', None), 'topk', None) or 4
     draw_heatmap_figure(image, sample, keypoint_indices, topk, title).savefig(out_file)
     return sample

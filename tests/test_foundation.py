@@ -42,7 +42,6 @@ def coco_data_options(samples_dir: Path) -> list:
         ('MODELS', ['H3RHead', 'HeatmapCrossEntropyLoss']),
         ('METRICS', ['FaceAlignmentMetric', 'QuantizationFloorMetric']),
         ('HOOKS', ['LeaderboardHook']),
-        ('DATASETS', ['SyntheticLandmarkDataset']),
     ],
 )
 def test_import_registers_into_mmpose_registries(registry, names):

@@ -19,7 +19,7 @@ from h3r_mmpose.engine.hooks.leaderboard_hook import (
     git_commit,
     model_complexity,
 )
-from h3r_mmpose.engine.leaderboard import (
+from h3r_mmpose.benchmarks.leaderboard_tables import (
     lower_is_better,
     parse_rows,
     primary_metric,

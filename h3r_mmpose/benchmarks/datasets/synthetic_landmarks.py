@@ -21,7 +21,7 @@ the identity, as sub-pixel comparisons need, only with
 ``GetBBoxCenterScale(padding=1.0)`` (the default 1.25 shrinks the image into
 the input) and ``TopdownAffine(input_size=(W, H))`` without UDP::
 
-    custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
+    custom_imports = dict(imports=['h3r_mmpose.benchmarks'], allow_failed_imports=False)
     dataset = dict(
         type='SyntheticLandmarkDataset',
         data_root='data/synthetic_landmarks/',

@@ -14,15 +14,15 @@ import pytest
 from mmpose.registry import DATASETS
 from mmpose.utils import register_all_modules
 
-from h3r_mmpose.datasets import SyntheticLandmarkDataset, make_synthetic_landmarks
-from h3r_mmpose.datasets.synthetic_landmarks_info import (
+from h3r_mmpose.benchmarks import SyntheticLandmarkDataset, make_synthetic_landmarks
+from h3r_mmpose.benchmarks.datasets.synthetic_landmarks_info import (
     MAX_KEYPOINTS,
     SHAPES,
     MarkStyle,
     mark_styles,
     synthetic_landmarks_metainfo,
 )
-from h3r_mmpose.datasets.synthetic_landmarks_render import (
+from h3r_mmpose.benchmarks.datasets.synthetic_landmarks_render import (
     CLEARANCE,
     MARK_FOOTPRINT,
     draw_distractors,

@@ -2,7 +2,7 @@
 
 Every run trains the same network (a narrow ResNet-18, deconvolutions up to the heatmap
 stride) on the same synthetic landmarks (exact sub-pixel ground truth, see
-:mod:`h3r_mmpose.benchmarks.datasets.synthetic_landmarks`) with the same schedule, through MMPose's
+:mod:`h3r_mmpose.benchmarks.datasets`) with the same schedule, through MMPose's
 real ``Runner``, pipeline and metrics; only the codec and the head that goes with it change:
 
 ==================  ================================================================
@@ -37,8 +37,8 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our modules)
 
-from .datasets.synthetic_landmarks import make_synthetic_landmarks
-from .leaderboard_tables import read_rows
+from .datasets import make_synthetic_landmarks
+from ..engine.hooks.leaderboard_row import read_rows
 
 CODECS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel', 'H3R (ours)')
 #: The paper's one-hot draws; not in the default run (it would add a third to its time).

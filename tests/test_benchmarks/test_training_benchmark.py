@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from h3r_mmpose.benchmarks.training_benchmark import CODECS, STRIDES, codec_and_head, markdown_table
-from h3r_mmpose.benchmarks.leaderboard_tables import read_rows
+from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 

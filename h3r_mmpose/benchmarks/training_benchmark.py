@@ -39,6 +39,7 @@ import h3r_mmpose  # noqa: F401  (registers our modules)
 
 from .datasets import make_synthetic_landmarks
 from ..engine.hooks.leaderboard_row import read_rows
+from .budgets import TRAINING_FULL as FULL, TRAINING_QUICK as QUICK
 
 CODECS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel', 'H3R (ours)')
 #: The paper's one-hot draws; not in the default run (it would add a third to its time).
@@ -402,10 +403,6 @@ def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
     paths['markdown'].write_text(markdown_table(report))
     plot_error_vs_stride(report, paths['plot'])
     return paths
-
-
-QUICK = dict(num_train=64, num_test=32, max_iters=8, batch_size=8)
-FULL = dict(num_train=2000, num_test=500, max_iters=1200, batch_size=32)
 
 
 def run(

@@ -12,13 +12,10 @@ from h3r_mmpose.benchmarks.leaderboard_tables import render_html, render_markdow
 from h3r_mmpose.engine.hooks import LeaderboardHook
 from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WFLW_DIR = REPO_ROOT.parent / 'shared' / 'data' / 'mmpose_samples' / 'wflw'
-
 CODEC = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
 
 
-def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
+def tiny_wflw_config(wflw_dir: Path, work_dir: Path, out_file: Path) -> dict:
     """A real ResNet-18 + HeatmapHead test config on the 4 WFLW samples."""
     return dict(
         default_scope='mmpose',
@@ -49,7 +46,7 @@ def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
             sampler=dict(type='DefaultSampler', shuffle=False),
             dataset=dict(
                 type='WFLWDataset',
-                data_root=str(WFLW_DIR),
+                data_root=str(wflw_dir),
                 ann_file='test_wflw.json',
                 data_prefix=dict(img=''),
                 test_mode=True,
@@ -69,17 +66,15 @@ def tiny_wflw_config(work_dir: Path, out_file: Path) -> dict:
 
 
 @pytest.fixture(scope='module')
-def test_run(tmp_path_factory):
+def test_run(tmp_path_factory, samples_dir):
     """One real ``Runner.test()``; returns its metrics, model and row file."""
-    if not WFLW_DIR.is_dir():
-        pytest.skip(f'sample data not found at {WFLW_DIR}')
     from mmengine.runner import Runner
 
     tmp = tmp_path_factory.mktemp('run')
     out_file = tmp / 'board' / 'rows.jsonl'
     # Load it from a file, as a real run does, so that it has a filename.
     config_file = tmp / 'td-hm_res18_wflw-64x64.py'
-    Config(tiny_wflw_config(tmp / 'work', out_file)).dump(str(config_file))
+    Config(tiny_wflw_config(samples_dir / 'wflw', tmp / 'work', out_file)).dump(str(config_file))
     runner = Runner.from_cfg(Config.fromfile(str(config_file)))
     metrics = runner.test()
     return SimpleNamespace(metrics=metrics, model=runner.model, rows=read_rows(str(out_file)))

@@ -11,7 +11,9 @@ iterations and batch size of every run.
 
 from typing import Any, Dict, Mapping, Optional
 
-CODEC_FULL: Mapping[str, int] = dict(num_samples=200, num_draws=1024, num_robust_draws=64, repeats=10)
+CODEC_FULL: Mapping[str, int] = dict(
+    num_samples=200, num_draws=1024, num_robust_draws=64, repeats=10
+)
 CODEC_QUICK: Mapping[str, int] = dict(num_samples=12, num_draws=64, num_robust_draws=4, repeats=3)
 
 TRAINING_FULL: Mapping[str, int] = dict(num_train=2000, num_test=500, max_iters=1200, batch_size=32)
@@ -19,7 +21,10 @@ TRAINING_QUICK: Mapping[str, int] = dict(num_train=64, num_test=32, max_iters=8,
 
 
 def choose_budget(
-    full: Mapping[str, int], quick_budget: Mapping[str, int], quick: bool, **overrides: Optional[Any]
+    full: Mapping[str, int],
+    quick_budget: Mapping[str, int],
+    quick: bool,
+    **overrides: Optional[Any],
 ) -> Dict[str, Any]:
     """The full or the quick budget, with the overrides that are not None applied.
 

@@ -17,11 +17,10 @@ Figures per codec and setting:
 The tables, plot and files: :mod:`.codec_benchmark_report`.
 """
 
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -35,6 +34,7 @@ import h3r_mmpose  # noqa: F401  (registers our codec)
 from ..codecs.round_trip import decoded_to_crop_scale, decoder_inputs
 from .budgets import CODEC_FULL, CODEC_QUICK, choose_budget
 from .codec_benchmark_report import write_report
+from .reporting import software_versions
 
 BATCH_SIZE = 64
 NUM_KEYPOINTS = 17
@@ -232,21 +232,19 @@ def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float
 
 
 def benchmark_codecs(
-    num_samples: int,
-    num_draws: int,
-    num_robust_draws: int,
-    repeats: int,
+    budget: Mapping[str, int] = CODEC_FULL,
     settings: Sequence[Setting] = SETTINGS,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Run the whole leaderboard (budgets: :data:`~.budgets.CODEC_FULL`, ``CODEC_QUICK``).
+    """Run the whole leaderboard.
 
     Args:
-        num_samples (int): samples of K=17 keypoints per setting.
-        num_draws (int): draws per keypoint for stochastic codecs, ideal round trip.
-        num_robust_draws (int): the same for the blurred, noisy round trip.
-        repeats (int): timing repeats (the median is reported).
+        budget (Mapping[str, int]): ``num_samples`` (samples of K=17 keypoints per setting),
+            ``num_draws`` (draws per keypoint for stochastic codecs, ideal round trip),
+            ``num_robust_draws`` (the same for the blurred, noisy round trip) and
+            ``repeats`` (timing repeats; the median is reported). Defaults to
+            :data:`~.budgets.CODEC_FULL`.
         settings (Sequence[Setting]): input sizes and strides.
         seed (int): seed of the keypoints, the noise and the stochastic draws.
         progress (bool): show a progress bar.
@@ -265,12 +263,13 @@ def benchmark_codecs(
         rng = np.random.default_rng(seed)
         np.random.seed(seed)  # stochastic draws use numpy's global generator
         codec = KEYPOINT_CODECS.build(cfg)
-        keypoints = frame_keypoints(setting.input_size, num_samples, rng)
+        keypoints = frame_keypoints(setting.input_size, budget['num_samples'], rng)
         stochastic = cfg.get('target_type') == 'stochastic'
-        ideal = round_trips(codec, keypoints, num_draws if stochastic else 1)
-        robust = round_trips(codec, keypoints, num_robust_draws if stochastic else 1, noise_rng=rng)
+        ideal = round_trips(codec, keypoints, budget['num_draws'] if stochastic else 1)
+        robust_draws = budget['num_robust_draws'] if stochastic else 1
+        robust = round_trips(codec, keypoints, robust_draws, noise_rng=rng)
         flat_keypoints = keypoints.reshape(-1, 2)
-        encode_seconds, decode_seconds = time_codec(codec, keypoints, repeats)
+        encode_seconds, decode_seconds = time_codec(codec, keypoints, budget['repeats'])
         rows.append(
             dict(
                 codec=name,
@@ -292,19 +291,12 @@ def benchmark_codecs(
         row['decode_vs_ours'] = row['decode_ms'] / ours['decode_ms']
         row['encode_vs_ours'] = row['encode_us'] / ours['encode_us']
     meta = dict(
-        num_samples=num_samples,
+        budget,
         num_keypoints=NUM_KEYPOINTS,
-        num_draws=num_draws,
-        num_robust_draws=num_robust_draws,
-        repeats=repeats,
         seed=seed,
         batch_size=BATCH_SIZE,
         threads=1,
-        torch=torch.__version__,
-        numpy=np.__version__,
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
+        **software_versions(),
     )
     return dict(meta=meta, results=rows)
 
@@ -314,6 +306,6 @@ def run(
 ) -> Tuple[dict, Dict[str, Path]]:
     """Benchmark with the full or the quick (CI) budget and write the outputs."""
     budget = choose_budget(CODEC_FULL, CODEC_QUICK, quick, num_samples=num_samples)
-    report = benchmark_codecs(progress=progress, **budget)
+    report = benchmark_codecs(budget, progress=progress)
     report['meta']['quick'] = quick
     return report, write_report(report, out_dir)

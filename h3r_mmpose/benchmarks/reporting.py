@@ -5,6 +5,7 @@ Each benchmark writes ``<name>.json`` (the whole report), ``<name>.md`` (its tab
 """
 
 import json
+import platform
 from pathlib import Path
 from typing import Callable, Dict, Hashable, Iterable, List, Sequence, TypeVar
 
@@ -14,6 +15,20 @@ Item = TypeVar('Item', bound=Hashable)
 def in_order(values: Iterable[Item]) -> List[Item]:
     """The distinct values, in order of first appearance (e.g. codec names of result rows)."""
     return list(dict.fromkeys(values))
+
+
+def software_versions() -> Dict[str, str]:
+    """What produced a result: torch, numpy, Python, machine and processor."""
+    import numpy as np
+    import torch
+
+    return dict(
+        torch=torch.__version__,
+        numpy=np.__version__,
+        python=platform.python_version(),
+        machine=platform.machine(),
+        processor=platform.processor(),
+    )
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

@@ -37,9 +37,10 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our modules)
 
-from .datasets import make_synthetic_landmarks
 from ..engine.hooks.leaderboard_row import read_rows
-from .budgets import TRAINING_FULL as FULL, TRAINING_QUICK as QUICK
+from .budgets import TRAINING_FULL as FULL
+from .budgets import TRAINING_QUICK as QUICK
+from .datasets import make_synthetic_landmarks
 
 CODECS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel', 'H3R (ours)')
 #: The paper's one-hot draws; not in the default run (it would add a third to its time).

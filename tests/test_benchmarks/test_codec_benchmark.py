@@ -1,11 +1,9 @@
 """tools/benchmark_codecs.py --quick end to end: files, JSON structure, our losslessness."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from utils import run_tool
+
 CODECS = {
     'MSRAHeatmap',
     'DARK',
@@ -20,21 +18,14 @@ FIGURES = {'mean', 'p95', 'max', 'bias_x', 'bias_y', 'abs_bias', 'abs_bias_se'}
 
 
 def test_quick_benchmark_writes_a_complete_report(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            'tools/benchmark_codecs.py',
-            '--quick',
-            '--no-progress',
-            '--out-dir',
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        'tools/benchmark_codecs.py',
+        '--quick',
+        '--no-progress',
+        '--out-dir',
+        str(tmp_path),
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert '| H3R expected (ours) |' in result.stdout
     assert (tmp_path / 'codec_benchmark.png').stat().st_size > 10_000
     assert (tmp_path / 'codec_benchmark.md').read_text() in result.stdout

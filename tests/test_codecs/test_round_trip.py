@@ -14,7 +14,9 @@ def test_decoder_inputs_pick_heatmaps_or_simcc_labels():
     assert decoder_inputs(dict(heatmaps=heatmaps, keypoint_weights=None))[0] is heatmaps
     inputs = decoder_inputs(dict(keypoint_x_labels=x_labels, keypoint_y_labels=y_labels))
     assert inputs[0] is x_labels and inputs[1] is y_labels
-    with pytest.raises(ValueError, match=r"encoded must hold heatmaps .* got fields \['keypoints'\]"):
+    with pytest.raises(
+        ValueError, match=r"encoded must hold heatmaps .* got fields \['keypoints'\]"
+    ):
         decoder_inputs(dict(keypoints=np.zeros((1, 1, 2))))
 
 
@@ -26,7 +28,9 @@ def test_udp_is_converted_to_crop_pixels():
     keypoints = (cell * grid_step)[None, None]  # crop pixels, shape (1, 1, 2)
     encoded = codec.encode(keypoints, np.ones((1, 1)))
     raw, _ = codec.decode(encoded['heatmaps'])
-    np.testing.assert_allclose(raw, keypoints * np.array(INPUT_SIZE) / (np.array(INPUT_SIZE) - 1), atol=0.02)
+    np.testing.assert_allclose(
+        raw, keypoints * np.array(INPUT_SIZE) / (np.array(INPUT_SIZE) - 1), atol=0.02
+    )
     np.testing.assert_allclose(decode_encoded(codec, encoded), keypoints, atol=0.02)
 
 

@@ -7,56 +7,41 @@ from types import SimpleNamespace
 import pytest
 from mmengine.config import Config
 from torch import nn
+from utils import wflw_samples_dataset
 
 from h3r_mmpose.benchmarks.leaderboard_tables import render_html, render_markdown
 from h3r_mmpose.engine.hooks import LeaderboardHook
 from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
+TINY_CONFIG = Path(__file__).resolve().parents[1] / 'data' / 'tiny_h3r_coco.py'
 CODEC = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
 
 
-def tiny_wflw_config(wflw_dir: Path, work_dir: Path, out_file: Path) -> dict:
-    """A real ResNet-18 + HeatmapHead test config on the 4 WFLW samples."""
+def tiny_wflw_config(samples_dir: Path, work_dir: Path, out_file: Path) -> dict:
+    """The tiny test model's ResNet-18 with an MSRA ``HeatmapHead`` for WFLW's 98 keypoints,
+    tested on the four WFLW samples."""
+    model = Config.fromfile(str(TINY_CONFIG)).model.to_dict()
+    model.update(
+        head=dict(
+            type='HeatmapHead',
+            in_channels=512,
+            out_channels=98,
+            deconv_out_channels=(32, 32),
+            deconv_kernel_sizes=(4, 4),
+            decoder=CODEC,
+        ),
+        test_cfg=dict(flip_test=False),
+    )
     return dict(
         default_scope='mmpose',
         work_dir=str(work_dir),
         custom_imports=dict(imports=['h3r_mmpose']),
-        model=dict(
-            type='TopdownPoseEstimator',
-            data_preprocessor=dict(
-                type='PoseDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-            ),
-            backbone=dict(type='ResNet', depth=18),
-            head=dict(
-                type='HeatmapHead',
-                in_channels=512,
-                out_channels=98,
-                deconv_out_channels=(32, 32),
-                deconv_kernel_sizes=(4, 4),
-                decoder=CODEC,
-            ),
-            test_cfg=dict(flip_test=False),
-        ),
+        model=model,
         test_dataloader=dict(
             batch_size=4,
             num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(
-                type='WFLWDataset',
-                data_root=str(wflw_dir),
-                ann_file='test_wflw.json',
-                data_prefix=dict(img=''),
-                test_mode=True,
-                pipeline=[
-                    dict(type='LoadImage'),
-                    dict(type='GetBBoxCenterScale'),
-                    dict(type='TopdownAffine', input_size=(64, 64)),
-                    dict(type='PackPoseInputs'),
-                ],
-            ),
+            dataset=wflw_samples_dataset(samples_dir, CODEC['input_size']),
         ),
         test_evaluator=dict(type='FaceAlignmentMetric'),
         test_cfg=dict(),
@@ -74,7 +59,7 @@ def test_run(tmp_path_factory, samples_dir):
     out_file = tmp / 'board' / 'rows.jsonl'
     # Load it from a file, as a real run does, so that it has a filename.
     config_file = tmp / 'td-hm_res18_wflw-64x64.py'
-    Config(tiny_wflw_config(samples_dir / 'wflw', tmp / 'work', out_file)).dump(str(config_file))
+    Config(tiny_wflw_config(samples_dir, tmp / 'work', out_file)).dump(str(config_file))
     runner = Runner.from_cfg(Config.fromfile(str(config_file)))
     metrics = runner.test()
     return SimpleNamespace(metrics=metrics, model=runner.model, rows=read_rows(str(out_file)))

@@ -8,6 +8,7 @@ from typing import List, Optional
 import numpy as np
 import pytest
 from mmengine.logging import MMLogger
+from utils import wflw_samples_dataset
 
 from h3r_mmpose.evaluation.metrics import FaceAlignmentMetric
 from h3r_mmpose.evaluation.metrics.face_alignment_metric import ced_auc, threshold_tag
@@ -222,22 +223,11 @@ def test_built_from_the_registry():
 @pytest.fixture(scope='module')
 def wflw_samples(samples_dir: Path) -> List:
     """The four faces of the WFLW test sample, packed by MMPose's pipeline."""
-    from mmpose.datasets import WFLWDataset
+    from mmpose.registry import DATASETS
     from mmpose.utils import register_all_modules
 
     register_all_modules()
-    dataset = WFLWDataset(
-        data_root=str(samples_dir / 'wflw'),
-        ann_file='test_wflw.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=[
-            dict(type='LoadImage'),
-            dict(type='GetBBoxCenterScale'),
-            dict(type='TopdownAffine', input_size=(256, 256)),
-            dict(type='PackPoseInputs'),
-        ],
-    )
+    dataset = DATASETS.build(wflw_samples_dataset(samples_dir, input_size=(256, 256)))
     return dataset, [dataset[i]['data_samples'] for i in range(len(dataset))]
 
 

@@ -17,6 +17,16 @@ def test_git_commit_names_the_checked_out_commit(tmp_path):
 
     git('init', '-q')
     assert git_commit(cwd=str(tmp_path)) == 'unknown'  # before the first commit
-    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'x')
+    git(
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@example.com',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'x',
+    )
     short = git_commit(cwd=str(tmp_path))
     assert len(short) >= 7 and git('rev-parse', 'HEAD').startswith(short)

@@ -13,6 +13,8 @@ CODECS = {
     'SimCC split 1/stride',
     'H3R expected (ours)',
     'H3R stochastic (ours)',
+    'H3R top-4 (v0.1)',
+    'H3R paper decoder (top-9)',
 }
 FIGURES = {'mean', 'p95', 'max', 'bias_x', 'bias_y', 'abs_bias', 'abs_bias_se'}
 
@@ -48,8 +50,11 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
         reference = ours[row['setting']]
         assert row['decode_vs_ours'] == row['decode_ms'] / reference['decode_ms']
         assert row['encode_vs_ours'] == row['encode_us'] / reference['encode_us']
-        if row['codec'] == 'H3R expected (ours)':
+        if row['codec'] in ('H3R expected (ours)', 'H3R top-4 (v0.1)'):
             assert row['ideal']['max'] < 1e-4
+        if row['codec'] == 'H3R paper decoder (top-9)':
+            # Odds weighting: biased between cells, by up to 0.15 cells.
+            assert 0.01 * row['stride'] < row['ideal']['mean'] < 0.15 * row['stride']
         if row['codec'] == 'H3R stochastic (ours)':
             assert row['draws'] > 1
         if row['codec'] == 'MSRAHeatmap':

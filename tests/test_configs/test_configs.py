@@ -117,7 +117,7 @@ def test_codec_and_pipelines_build(path):
     cfg = load(path)
     codec = KEYPOINT_CODECS.build(cfg.codec)
     assert isinstance(codec, RandomizedRoundingHeatmap)
-    assert codec.target_type == 'expected' and codec.topk == 4
+    assert codec.target_type == 'expected' and codec.decoder == 'mean_shift'
     train_steps = [TRANSFORMS.build(step) for step in cfg.train_dataloader.dataset.pipeline]
     [TRANSFORMS.build(step) for step in cfg.val_dataloader.dataset.pipeline]
     (generate_target,) = [step for step in train_steps if type(step).__name__ == 'GenerateTarget']

@@ -93,9 +93,7 @@ def codec_configs(setting: Setting) -> Dict[str, dict]:
             type='RandomizedRoundingHeatmap', target_type='stochastic', **sizes
         ),
         # The decoders the mean shift replaced or stands beside, on the same targets.
-        'H3R top-4 (v0.1)': dict(
-            type='RandomizedRoundingHeatmap', decoder='topk', topk=4, **sizes
-        ),
+        'H3R top-4 (v0.1)': dict(type='RandomizedRoundingHeatmap', decoder='topk', topk=4, **sizes),
         'H3R paper decoder (top-9)': dict(
             type='RandomizedRoundingHeatmap', decoder='paper', topk=9, **sizes
         ),

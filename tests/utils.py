@@ -5,9 +5,10 @@ shipped."""
 import contextlib
 import copy
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Sequence, Tuple
 from unittest import mock
 
 import torch
@@ -142,6 +143,37 @@ def quick_run(cfg: Config, work_dir: Path, max_iters: int = 2, batch_size: int =
     return cfg
 
 
+def run_tool(script: str, *args: str, timeout: int) -> subprocess.CompletedProcess:
+    """Run ``python <script> <args>`` in the repository root and assert that it succeeds.
+
+    Returns:
+        subprocess.CompletedProcess: with the captured ``stdout`` and ``stderr`` text.
+    """
+    result = subprocess.run(
+        [sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def wflw_samples_dataset(samples_dir: Path, input_size: Sequence[int]) -> dict:
+    """A test-mode ``WFLWDataset`` config on the four WFLW samples, each face cropped to
+    ``input_size`` (w, h) by the stock top-down pipeline."""
+    return dict(
+        type='WFLWDataset',
+        data_root=str(samples_dir / 'wflw'),
+        ann_file=SAMPLE_ANNOTATIONS['wflw'],
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=[
+            dict(type='LoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(type='TopdownAffine', input_size=tuple(input_size)),
+            dict(type='PackPoseInputs'),
+        ],
+    )
+
+
 def load_tool(tool: str):
     """The module of ``tools/<tool>.py``, loaded under a private name (tools/ is no package)."""
     spec = importlib.util.spec_from_file_location(
@@ -152,7 +184,7 @@ def load_tool(tool: str):
     return module
 
 
-def run_tool(tool: str, *args) -> None:
+def run_tool_in_process(tool: str, *args) -> None:
     """``python tools/<tool>.py ARGS``, run in this process: its ``main()`` with that command
     line. A subprocess would pay the stack's import time (seconds) at every call."""
     module = load_tool(tool)

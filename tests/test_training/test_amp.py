@@ -7,7 +7,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from utils import ROOT, load_tool, run_tool
+from utils import ROOT, load_tool, run_tool_in_process
 
 TINY_CONFIG = ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'
 
@@ -35,7 +35,7 @@ def test_amp_flag_selects_the_amp_optim_wrapper(tmp_path):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='AmpOptimWrapper needs a CUDA device')
 def test_amp_training_on_a_gpu_has_a_finite_loss(tmp_path, samples_dir):
-    run_tool(
+    run_tool_in_process(
         'train',
         TINY_CONFIG,
         '--amp',

@@ -23,7 +23,14 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
 from mmpose.registry import DATASETS, MODELS
-from utils import CONFIG_DIR, quick_run, run_tool, torch_threads, use_samples, use_tiny_hrnet
+from utils import (
+    CONFIG_DIR,
+    quick_run,
+    run_tool_in_process,
+    torch_threads,
+    use_samples,
+    use_tiny_hrnet,
+)
 
 import h3r_mmpose  # noqa: F401  (registers the plugin)
 
@@ -105,7 +112,7 @@ def trained(request, samples_dir, tmp_path_factory) -> SimpleNamespace:
     cfg.default_hooks.checkpoint.update(interval=MAX_ITERS, save_last=True)
     config = root / f'tiny_{name}.py'
     cfg.dump(str(config))
-    run_tool(
+    run_tool_in_process(
         'train',
         config,
         '--work-dir',
@@ -151,7 +158,7 @@ def test_tools_test_reproduces_the_validation_metrics(trained, kind):
     work_dir = trained.root / f'test_{kind}'
     predictions = trained.root / f'predictions_{kind}.pkl'
     options = [f'experiment_name={trained.name}_test_{kind}']
-    run_tool(
+    run_tool_in_process(
         'test',
         trained.config,
         trained.checkpoints[kind],
@@ -174,7 +181,7 @@ def test_tools_test_reproduces_the_validation_metrics(trained, kind):
 def test_resume_continues_from_the_last_checkpoint(trained):
     """(Resuming from the best checkpoint goes through the same loader.)"""
     work_dir = trained.root / 'resume'
-    run_tool(
+    run_tool_in_process(
         'train',
         trained.config,
         '--work-dir',

@@ -104,6 +104,13 @@ def test_only_the_empty_bytes_are_built():
         empty_bytes(source='x')
 
 
+class Untrusted:
+    """Stands for arbitrary code a malicious pickle could run on load."""
+
+    def __reduce__(self):
+        return (print, ('this must never run',))
+
+
 class HugeBytes:
     """A pickle that asks for a gigabyte of zero bytes on load."""
 
@@ -130,11 +137,12 @@ class Eval:
 @pytest.mark.parametrize(
     'payload, message',
     [
+        (Untrusted(), 'print'),
         (HugeBytes(), r'Refusing bytes\(1000000000\)'),
         (SystemCall(), 'system'),
         (Eval(), 'eval'),
     ],
-    ids=['bytes(n)', 'os.system', 'eval'],
+    ids=['print', 'bytes(n)', 'os.system', 'eval'],
 )
 def test_anything_else_is_still_refused(payload, message, tmp_path):
     path = tmp_path / 'untrusted.pth'
@@ -146,3 +154,15 @@ def test_anything_else_is_still_refused(payload, message, tmp_path):
         with pytest.raises(pickle.UnpicklingError, match='Weights only load failed') as error:
             load()
         assert error.match(message)
+
+
+def test_only_history_buffer_statistics_resolve_through_getattr():
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    from h3r_mmpose.utils.checkpoint import history_buffer_statistic
+
+    assert history_buffer_statistic(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(pickle.UnpicklingError, match=r"getattr\(.*'__init__'\)"):
+        history_buffer_statistic(HistoryBuffer, '__init__')
+    with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
+        history_buffer_statistic(torch.Tensor, 'mean')

@@ -7,7 +7,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmpose.apis import init_model
 from mmpose.registry import KEYPOINT_CODECS
-from utils import ROOT, run_tool, torch_threads
+from utils import ROOT, run_tool_in_process, torch_threads
 
 import h3r_mmpose  # noqa: F401  (registers the plugin)
 from h3r_mmpose.visualization.heatmap_figure import (
@@ -55,7 +55,7 @@ def test_tool_writes_a_png(checkpoint, samples_dir, tmp_path):
     image_path, image = coco_image(samples_dir)
     height, width = image.shape[:2]
     out = tmp_path / 'maps.png'
-    run_tool(
+    run_tool_in_process(
         'visualize',
         TINY_CONFIG,
         checkpoint,
@@ -81,7 +81,7 @@ def test_tool_writes_a_png(checkpoint, samples_dir, tmp_path):
     assert picture.shape[0] > 200 and picture.shape[1] > 400
     # The default panels and the whole-image box work too.
     out_default = tmp_path / 'default.png'
-    run_tool('visualize', TINY_CONFIG, checkpoint, image_path, '--out', out_default)
+    run_tool_in_process('visualize', TINY_CONFIG, checkpoint, image_path, '--out', out_default)
     assert out_default.read_bytes()[:8] == PNG_SIGNATURE
 
 

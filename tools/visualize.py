@@ -3,7 +3,8 @@ probability map over the crop with the decoded sub-pixel position and the top-k 
 
     python tools/visualize.py CONFIG CHECKPOINT IMAGE --out FILE.png
                               [--bbox X1 Y1 X2 Y2] [--keypoints I [I ...]] [--topk K]
-                              [--title TEXT] [--device cpu] [--cfg-options KEY=VALUE ...]
+                              [--zoom-cells N] [--title TEXT] [--device cpu]
+                              [--cfg-options KEY=VALUE ...]
 
 Without ``--bbox`` the whole image is the box, as in ``inference_topdown``.
 """
@@ -16,6 +17,7 @@ from mmpose.apis import init_model
 
 import h3r_mmpose  # noqa: F401  (registers modules; allow-lists checkpoint types)
 from h3r_mmpose.visualization import save_heatmap_figure
+from h3r_mmpose.visualization.heatmap_figure import DEFAULT_ZOOM_CELLS
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,6 +42,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         '--topk', type=int, help="cells to mark (default: the decoder's topk, or 4)"
+    )
+    parser.add_argument(
+        '--zoom-cells',
+        type=float,
+        default=DEFAULT_ZOOM_CELLS,
+        help='cells shown around each decoded position (0: the whole crop)',
     )
     parser.add_argument('--title', help='title of the picture, e.g. how the model was trained')
     parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
@@ -68,6 +76,7 @@ def main() -> None:
         keypoint_indices=args.keypoints,
         topk=args.topk,
         title=args.title,
+        zoom_cells=args.zoom_cells,
     )
     print(f'wrote {args.out}')
 

@@ -23,6 +23,10 @@ from torch import nn
 
 #: Keypoint panels shown when none are chosen: enough to read, few enough to stay legible.
 DEFAULT_NUM_PANELS = 8
+#: Cells shown around the decoded position on each side of a panel: the 2x2 support and its
+#: neighbourhood, large enough to see where the mass lies and small enough to see sub-cell
+#: positions.
+DEFAULT_ZOOM_CELLS = 6
 
 
 def predict_with_heatmaps(
@@ -162,8 +166,36 @@ def _draw_overview(axes, image: np.ndarray, keypoints: np.ndarray, bbox, chosen)
     axes.axis('off')
 
 
+def zoom_window(
+    centre: np.ndarray, half_width: np.ndarray, frame: Tuple[int, int]
+) -> Tuple[Tuple[float, float], Tuple[float, float]]:
+    """A window of ``2 * half_width`` crop pixels around ``centre``, moved inside the frame.
+
+    Args:
+        centre (np.ndarray): (x, y) in crop pixels, shape (2,); non-finite values take the
+            frame's centre.
+        half_width (np.ndarray): half the window's (width, height) in pixels, shape (2,).
+        frame (tuple): the crop's ``(w, h)``.
+
+    Returns:
+        tuple: x limits and y limits (top to bottom reversed, as images are drawn).
+    """
+    size = np.asarray(frame, dtype=np.float64)
+    centre = np.where(np.isfinite(centre), centre, (size - 1) / 2)
+    half_width = np.minimum(half_width, size / 2)
+    low = np.clip(centre - half_width, -0.5, size - 0.5 - 2 * half_width)
+    high = low + 2 * half_width
+    return (low[0], high[0]), (high[1], low[1])
+
+
 def _draw_keypoint_panel(
-    axes, crop: np.ndarray, heatmap: np.ndarray, decoded: np.ndarray, topk: int, title: str
+    axes,
+    crop: np.ndarray,
+    heatmap: np.ndarray,
+    decoded: np.ndarray,
+    topk: int,
+    zoom_cells: float,
+    title: str,
 ) -> None:
     """One keypoint's probability map over the crop, its top-k cells and decoded position.
 
@@ -171,6 +203,8 @@ def _draw_keypoint_panel(
         crop (np.ndarray): RGB crop, shape (h, w, 3).
         heatmap (np.ndarray): the keypoint's probabilities, shape (H, W).
         decoded (np.ndarray): the decoded position in crop pixels, shape (2,).
+        zoom_cells (float): half-width of the window shown around ``decoded``, in cells;
+            0 shows the whole crop.
     """
     height, width = crop.shape[:2]
     spacing = cell_spacing((width, height), (heatmap.shape[1], heatmap.shape[0]))
@@ -199,8 +233,10 @@ def _draw_keypoint_panel(
         cells[:, 0], cells[:, 1], marker='s', s=14, facecolors='none', edgecolors='cyan', lw=0.7
     )
     axes.scatter(*decoded, marker='+', s=60, c='lime', linewidths=1.0)
-    axes.set_xlim(-0.5, width - 0.5)
-    axes.set_ylim(height - 0.5, -0.5)
+    half_width = zoom_cells * spacing if zoom_cells > 0 else np.array([width, height]) / 2
+    x_limits, y_limits = zoom_window(decoded, half_width, (width, height))
+    axes.set_xlim(*x_limits)
+    axes.set_ylim(*y_limits)
     axes.set_title(title, fontsize=7)
     axes.axis('off')
 
@@ -211,6 +247,7 @@ def draw_heatmap_figure(
     keypoint_indices: Optional[Sequence[int]] = None,
     topk: int = 4,
     title: Optional[str] = None,
+    zoom_cells: float = DEFAULT_ZOOM_CELLS,
 ) -> Figure:
     """Draw the image with its keypoints and one probability-map panel per keypoint.
 
@@ -222,6 +259,8 @@ def draw_heatmap_figure(
         topk (int): most probable cells marked per panel (the decoder's ``topk`` is the
             natural choice). Defaults to 4.
         title (str, optional): the figure's title, e.g. what model made it.
+        zoom_cells (float): each panel shows this many cells around the decoded position on
+            each side; 0 shows the whole crop. Defaults to :data:`DEFAULT_ZOOM_CELLS`.
 
     Returns:
         Figure: a matplotlib figure; save it with ``savefig``.
@@ -251,12 +290,14 @@ def draw_heatmap_figure(
             heatmaps[index],
             crop_keypoints[index],
             topk,
+            zoom_cells,
             f'keypoint {index}, score {scores[index]:.3g}',
         )
     height, width = crop.shape[:2]
     caption = (
         f'probability maps {heatmaps.shape[2]}x{heatmaps.shape[1]} over the {width}x{height} '
-        f'crop; +: decoded position, squares: the {topk} most probable cells'
+        f'crop{f" (+/- {zoom_cells:g} cells around +)" if zoom_cells > 0 else ""}; '
+        f'+: decoded position, squares: the {topk} most probable cells'
     )
     figure.suptitle(f'{title}\n{caption}' if title else caption, fontsize=8)
     return figure
@@ -270,6 +311,7 @@ def save_heatmap_figure(
     keypoint_indices: Optional[Sequence[int]] = None,
     topk: Optional[int] = None,
     title: Optional[str] = None,
+    zoom_cells: float = DEFAULT_ZOOM_CELLS,
 ) -> PoseDataSample:
     """Predict one box and write :func:`draw_heatmap_figure` to ``out_file``.
 
@@ -281,6 +323,7 @@ def save_heatmap_figure(
         keypoint_indices (Sequence[int], optional): keypoints to draw panels for.
         topk (int, optional): cells marked; None takes the decoder's ``topk``, or 4.
         title (str, optional): the figure's title.
+        zoom_cells (float): cells shown around each decoded position; 0 for the whole crop.
 
     Returns:
         PoseDataSample: the prediction that was drawn.
@@ -289,5 +332,6 @@ def save_heatmap_figure(
     if topk is None:
         # The decoder's own topk; 4, the 2x2 support, for decoders without one (mean shift).
         topk = getattr(getattr(model.head, 'decoder', None), 'topk', None) or 4
-    draw_heatmap_figure(image, sample, keypoint_indices, topk, title).savefig(out_file)
+    figure = draw_heatmap_figure(image, sample, keypoint_indices, topk, title, zoom_cells)
+    figure.savefig(out_file)
     return sample

@@ -24,7 +24,7 @@ def codec_at(stride: int):
 
 
 def rounding_bound_px(codec, dtype) -> float:
-    """How far rounding the weights can move a top-4 mean on a 2x2 support, in input px.
+    """How far rounding the weights can move their mean over a 2x2 support, in input px.
 
     Each weight w_i is stored as w_i (1 + e_i) with |e_i| <= u, so the weighted mean moves by
     sum_i w_i e_i (x_i - m) / sum_i w_i (1 + e_i), at most u / (1 - u) cells per axis (the

@@ -17,6 +17,7 @@ from h3r_mmpose.visualization.heatmap_figure import (
     image_to_crop,
     predict_with_heatmaps,
     top_cells,
+    zoom_window,
 )
 
 TINY_CONFIG = ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'
@@ -133,3 +134,15 @@ def test_keypoint_choice_and_bad_arguments(tiny_model):
     for bbox in [(10, 10, 5, 20), (0, 0, 10), (0, 0, np.nan, 10)]:
         with pytest.raises(ValueError, match='bbox must be'):
             predict_with_heatmaps(tiny_model, image, bbox)
+
+
+def test_zoom_window_is_centred_and_kept_inside_the_crop():
+    half = np.array([24.0, 12.0])
+    assert zoom_window(np.array([100.0, 60.0]), half, (256, 192)) == ((76, 124), (72, 48))
+    # Near a border the window slides inwards instead of showing outside the crop.
+    assert zoom_window(np.array([3.0, 190.0]), half, (256, 192)) == ((-0.5, 47.5), (191.5, 167.5))
+    # A window larger than the crop is the crop; a NaN position takes the crop's centre.
+    assert zoom_window(np.array([np.nan, 5.0]), np.array([500.0, 1.0]), (8, 8)) == (
+        (-0.5, 7.5),
+        (6.0, 4.0),
+    )

@@ -1,3 +1,4 @@
 from .h3r_head import H3RHead, grid_softmax
+from .h3r_vipnas_head import H3RViPNASHead
 
-__all__ = ['H3RHead', 'grid_softmax']
+__all__ = ['H3RHead', 'H3RViPNASHead', 'grid_softmax']

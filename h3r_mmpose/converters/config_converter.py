@@ -539,14 +539,19 @@ def write_evaluators(writer: _Writer, cfg: Config) -> None:
     """The stock evaluators, then the codec's quantization floor on the first of them."""
     if not cfg.get('val_evaluator'):
         return
-    writer.section(
-        [
-            'The stock metric first, with its unprefixed keys (the stock save_best reads them), '
-            "then the codec's quantization floor in the same units ('floor/...'). The floor "
-            'needs ground-truth keypoints: it skips detected boxes (counted in '
-            "'floor/num_skipped')."
-        ]
+    comment = (
+        'The stock evaluator first, with its unprefixed keys (the stock save_best reads them), '
+        "then the codec's quantization floor in the same units ('floor/...')."
     )
+    if any(
+        (cfg.get(f'{split}_dataloader') or {}).get('dataset', {}).get('bbox_file')
+        for split in ('val', 'test')
+    ):
+        comment += (
+            ' The floor needs ground-truth keypoints: it skips the detected boxes (counted in '
+            "'floor/num_skipped'); evaluate with bbox_file=None to measure it."
+        )
+    writer.section([comment])
     for split in ('val', 'test'):
         evaluator = cfg.get(f'{split}_evaluator')
         if split == 'test' and evaluator == cfg.val_evaluator:

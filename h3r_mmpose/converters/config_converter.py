@@ -5,16 +5,17 @@ The written file is a short child config in the style of the hand-written ones i
 codec, because MMEngine substitutes ``codec`` into the head and the pipelines when the base
 file is read, so redefining ``codec`` alone changes nothing else:
 
-* the head: ``HeatmapHead`` becomes ``H3RHead`` and ``ViPNASHead`` ``H3RViPNASHead``, with the
-  stock channels, deconvolutions, convolutions and final layer (``VisPredictHead`` keeps its
-  visibility branch around the new pose head). A ``stride`` coarser than the stock heatmap
+* the head: ``HeatmapHead`` becomes ``H3RHead``, ``ViPNASHead`` ``H3RViPNASHead`` and
+  ``CPMHead`` (CPM, Stacked Hourglass) ``H3RCPMHead``, with the stock channels, stages,
+  deconvolutions, convolutions and final layer (``VisPredictHead`` keeps its visibility
+  branch around the new pose head). A ``stride`` coarser than the stock heatmap
   adds ``num_downsample_layers`` stride-2 blocks;
 * every ``GenerateTarget``, in the data loaders and in ``PipelineSwitchHook``'s second stage;
 * flip testing: the codec's grid is mirror-symmetric, so ``shift_heatmap=False``;
 * ``TopdownAffine(use_udp=True)`` becomes ``use_udp=False`` (see :data:`UDP_AFFINE_NOTE`);
 * the evaluators: the stock ones, then ``QuantizationFloorMetric`` on the first of them.
 
-Multi-stage heads (``CPMHead``, ``MSPNHead``) are refused with :func:`refusal_message`.
+``MSPNHead`` (MSPN, RSN) is refused with :func:`refusal_message`.
 """
 
 import inspect
@@ -31,19 +32,21 @@ from .stock_config import base_reference, iter_dicts, load_stock_config, steps_o
 #: Heatmap strides (input pixels per heatmap cell) the converter can target.
 STRIDES = (4, 8, 16)
 
-#: Stock single-stage heads and the H3R head that replaces each.
-H3R_HEADS = {'HeatmapHead': 'H3RHead', 'ViPNASHead': 'H3RViPNASHead'}
+#: Stock heads and the H3R head that replaces each.
+H3R_HEADS = {'HeatmapHead': 'H3RHead', 'ViPNASHead': 'H3RViPNASHead', 'CPMHead': 'H3RCPMHead'}
 
 #: Heads that wrap a pose head, and the argument that holds it.
 WRAPPER_HEADS = {'VisPredictHead': 'pose_cfg'}
 
-#: Heads with one supervised heatmap per stage, which the converter refuses.
-MULTI_STAGE_HEADS = ('CPMHead', 'MSPNHead')
+#: Multi-stage heads the converter refuses: MSPN/RSN supervise every stage and level with its
+#: own codec (a list of codecs and multi-level targets), which one H3R codec cannot replace.
+MULTI_STAGE_HEADS = ('MSPNHead',)
 
 #: Arguments copied from the stock head, in the order they are written.
 HEAD_ARGUMENTS = (
     'in_channels',
     'out_channels',
+    'num_stages',
     'deconv_out_channels',
     'deconv_kernel_sizes',
     'deconv_num_groups',
@@ -68,8 +71,8 @@ def refusal_message(head_type: str) -> str:
     """The documented message for a config whose head the converter refuses."""
     if head_type in MULTI_STAGE_HEADS:
         return (
-            f'{head_type} is a multi-stage head (a heatmap per stage, each supervised); the '
-            'converter writes single-stage H3R heads only. Convert a HeatmapHead config of '
+            f'{head_type} is a multi-stage, multi-level head (a codec and a heatmap per stage '
+            'and level); the converter does not convert it. Convert a HeatmapHead config of '
             'the same dataset instead (e.g. its ResNet or HRNet config).'
         )
     return (
@@ -329,6 +332,12 @@ def convert_config(
     stock_heatmap = tuple(int(side) for side in stock_codec['heatmap_size'])
     num_downsample_layers, heatmap_size = plan_resolution(input_size, stock_heatmap, stride)
     codec = codec_arguments(input_size, heatmap_size, target_type, topk)
+    head_arguments = h3r_head_arguments(head, stock_codec)
+    if num_downsample_layers and head_arguments.get('final_layer', {}) is None:
+        raise ValueError(
+            f'stride {stride} adds stride-2 blocks before the final layer, but the stock '
+            f'{head["type"]} has none (final_layer=None); convert without a stride'
+        )
 
     writer = _Writer()
     options = dict(stride=stride, target=target_type, topk=topk)
@@ -339,7 +348,7 @@ def convert_config(
         cfg,
         head_path,
         head['type'],
-        h3r_head_arguments(head, stock_codec),
+        head_arguments,
         num_downsample_layers,
         stock_heatmap,
     )
@@ -430,8 +439,8 @@ def write_model(
         lines = [f'{outer}{head_path[depth - 1]}=dict('] + lines + [f'{outer}),']
 
     comment = (
-        f'The stock {head_type} layers, giving logits for the grid softmax of '
-        f'{H3R_HEADS[head_type]}.'
+        f'The stock {head_type} layers in {H3R_HEADS[head_type]}: logits for the grid '
+        'cross-entropy and the decoder.'
     )
     if num_downsample_layers:
         target = downsampled_size(stock_heatmap, num_downsample_layers)

@@ -140,7 +140,6 @@ def test_missing_config_is_a_value_error(tmp_path):
 @pytest.mark.parametrize(
     'config, head_type',
     [
-        ('body_2d_keypoint/topdown_heatmap/coco/td-hm_cpm_8xb64-210e_coco-256x192.py', 'CPMHead'),
         (
             'body_2d_keypoint/topdown_heatmap/coco/td-hm_2xmspn50_8xb32-210e_coco-256x192.py',
             'MSPNHead',
@@ -157,11 +156,37 @@ def test_unsupported_heads_are_refused_with_the_documented_message(config, head_
 
 
 def test_refusal_message_says_what_to_do_instead():
-    assert refusal_message('CPMHead') == (
-        'CPMHead is a multi-stage head (a heatmap per stage, each supervised); the converter '
-        'writes single-stage H3R heads only. Convert a HeatmapHead config of the same dataset '
-        'instead (e.g. its ResNet or HRNet config).'
+    assert refusal_message('MSPNHead') == (
+        'MSPNHead is a multi-stage, multi-level head (a codec and a heatmap per stage and '
+        'level); the converter does not convert it. Convert a HeatmapHead config of the same '
+        'dataset instead (e.g. its ResNet or HRNet config).'
     )
+
+
+@pytest.mark.parametrize(
+    'config, num_stages, final_layer',
+    [
+        ('body_2d_keypoint/topdown_heatmap/coco/td-hm_cpm_8xb64-210e_coco-256x192.py', 6, None),
+        (
+            'body_2d_keypoint/topdown_heatmap/coco/td-hm_hourglass52_8xb32-210e_coco-256x256.py',
+            1,
+            'stock',
+        ),
+    ],
+    ids=['cpm', 'hourglass'],
+)
+def test_cpm_head_becomes_the_multi_stage_h3r_head(config, num_stages, final_layer, tmp_path):
+    cfg = convert(f'mmpose::{config}', tmp_path)
+    head = cfg.model.head
+    assert (head.type, head.num_stages) == ('H3RCPMHead', num_stages)
+    # CPM's backbone outputs the K maps itself: no final layer, as in the stock head.
+    assert head.get('final_layer', 'stock') == final_layer
+
+
+def test_stride_needs_a_final_layer_after_the_downsampling(tmp_path):
+    config = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_cpm_8xb64-210e_coco-256x192.py'
+    with pytest.raises(ValueError, match=r'stride 16 .* CPMHead has none \(final_layer=None\)'):
+        convert_config(config, str(tmp_path / 'out.py'), stride=16)
 
 
 def test_udp_combined_head_predicts_one_map_per_keypoint(tmp_path):
@@ -229,8 +254,8 @@ def test_tool_writes_the_config_and_refuses_with_status_2(tmp_path, capsys):
     assert 'H3RHead' in capsys.readouterr().out
     assert Config.fromfile(str(out_file)).codec.heatmap_size == (12, 16)
 
-    cpm = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_cpm_8xb64-210e_coco-256x192.py'
-    assert tool.main([cpm, '--out', str(tmp_path / 'cpm.py')]) == 2
-    assert capsys.readouterr().err.strip() == f'not converted: {refusal_message("CPMHead")}'
+    mspn = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_mspn50_8xb32-210e_coco-256x192.py'
+    assert tool.main([mspn, '--out', str(tmp_path / 'mspn.py')]) == 2
+    assert capsys.readouterr().err.strip() == f'not converted: {refusal_message("MSPNHead")}'
     assert tool.main([COCO_HRNET, '--topk', '0', '--out', str(tmp_path / 'k.py')]) == 2
     assert 'topk must be an integer' in capsys.readouterr().err

@@ -171,7 +171,11 @@ def logits_shape(cfg) -> torch.Size:
     width, height = cfg.codec.input_size
     with torch.no_grad():
         output = model(torch.zeros(1, 3, height, width), None, mode='tensor')
-    return (output[0] if isinstance(output, tuple) else output).shape
+    if isinstance(output, list):  # H3RCPMHead: one map per stage, the last one is decoded
+        output = output[-1]
+    elif isinstance(output, tuple):  # VisPredictHead: (heatmaps, visibility)
+        output = output[0]
+    return output.shape
 
 
 @pytest.mark.parametrize('path', REPRESENTATIVES, ids=stock_id)

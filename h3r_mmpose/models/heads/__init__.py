@@ -1,4 +1,5 @@
+from .h3r_cpm_head import H3RCPMHead
 from .h3r_head import H3RHead, grid_softmax
 from .h3r_vipnas_head import H3RViPNASHead
 
-__all__ = ['H3RHead', 'H3RViPNASHead', 'grid_softmax']
+__all__ = ['H3RCPMHead', 'H3RHead', 'H3RViPNASHead', 'grid_softmax']

@@ -17,8 +17,8 @@ codec = dict(
     heatmap_size=(48, 64),
 )
 
-# The stock HeatmapHead layers, giving logits for the grid softmax of H3RHead. The codec's
-# corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. The
+# codec's corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
 model = dict(
     head=dict(
         _delete_=True,

@@ -84,7 +84,9 @@ def test_converted_config_holds_one_codec_everywhere(path, results, stock):
         input_size=tuple(stock_codec.input_size),
         heatmap_size=tuple(stock_codec.heatmap_size),
     )
-    # The head: the stock head's layers under the H3R head type, decoding with the codec.
+    # The head: the stock head's layers under the H3R head type, decoding with the codec. The
+    # stock head outputs the stock heatmap size (the forward passes below check it per
+    # backbone family and head type), so the same layers output the codec's.
     head = pose_head(cfg.model)
     assert head.type == H3R_HEADS[stock_head(stock_cfg).type]
     assert head.decoder == cfg.codec

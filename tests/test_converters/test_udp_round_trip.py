@@ -20,6 +20,8 @@ from mmpose.registry import DATASETS, KEYPOINT_CODECS, MODELS
 from stock_configs import convert
 from utils import torch_threads, use_samples
 
+from h3r_mmpose.converters.stock_config import load_stock_config
+
 UDP_CONFIG = (
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_udp-8xb64-210e_coco-256x192.py'
 )
@@ -39,8 +41,6 @@ def converted(tmp_path_factory, samples_dir):
 
 
 def test_the_stock_config_crops_with_the_udp_affine(converted):
-    from stock_configs import load_stock_config
-
     stock = load_stock_config(UDP_CONFIG)
     (affine,) = [step for step in stock.val_pipeline if step['type'] == 'TopdownAffine']
     assert affine['use_udp'] is True

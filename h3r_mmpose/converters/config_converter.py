@@ -6,16 +6,17 @@ codec, because MMEngine substitutes ``codec`` into the head and the pipelines wh
 file is read, so redefining ``codec`` alone changes nothing else:
 
 * the head: ``HeatmapHead`` becomes ``H3RHead``, ``ViPNASHead`` ``H3RViPNASHead`` and
-  ``CPMHead`` (CPM, Stacked Hourglass) ``H3RCPMHead``, with the stock channels, stages,
-  deconvolutions, convolutions and final layer (``VisPredictHead`` keeps its visibility
-  branch around the new pose head). A ``stride`` coarser than the stock heatmap
-  adds ``num_downsample_layers`` stride-2 blocks;
+  ``CPMHead`` (CPM, Stacked Hourglass) ``H3RCPMHead`` and ``MSPNHead`` (MSPN, RSN)
+  ``H3RMSPNHead``, with the stock channels, stages, deconvolutions, convolutions and final
+  layer (``VisPredictHead`` keeps its visibility branch around the new pose head). A
+  ``stride`` coarser than the stock heatmap adds ``num_downsample_layers`` stride-2 blocks
+  (MSPN: a smaller ``out_shape``);
 * every ``GenerateTarget``, in the data loaders and in ``PipelineSwitchHook``'s second stage;
 * flip testing: the codec's grid is mirror-symmetric, so ``shift_heatmap=False``;
 * ``TopdownAffine(use_udp=True)`` becomes ``use_udp=False`` (see :data:`UDP_AFFINE_NOTE`);
 * the evaluators: the stock ones, then ``QuantizationFloorMetric`` on the first of them.
 
-``MSPNHead`` (MSPN, RSN) is refused with :func:`refusal_message`.
+Other heads are refused with :func:`refusal_message`.
 """
 
 import inspect
@@ -33,20 +34,30 @@ from .stock_config import base_reference, iter_dicts, load_stock_config, steps_o
 STRIDES = (4, 8, 16)
 
 #: Stock heads and the H3R head that replaces each.
-H3R_HEADS = {'HeatmapHead': 'H3RHead', 'ViPNASHead': 'H3RViPNASHead', 'CPMHead': 'H3RCPMHead'}
+H3R_HEADS = {
+    'HeatmapHead': 'H3RHead',
+    'ViPNASHead': 'H3RViPNASHead',
+    'CPMHead': 'H3RCPMHead',
+    'MSPNHead': 'H3RMSPNHead',
+}
 
 #: Heads that wrap a pose head, and the argument that holds it.
 WRAPPER_HEADS = {'VisPredictHead': 'pose_cfg'}
 
-#: Multi-stage heads the converter refuses: MSPN/RSN supervise every stage and level with its
-#: own codec (a list of codecs and multi-level targets), which one H3R codec cannot replace.
-MULTI_STAGE_HEADS = ('MSPNHead',)
+#: Heads whose outputs are interpolated to ``out_shape`` ``(H, W)``: a coarser stride sets it
+#: instead of adding downsampling blocks.
+OUT_SHAPE_HEADS = ('MSPNHead',)
 
 #: Arguments copied from the stock head, in the order they are written.
 HEAD_ARGUMENTS = (
     'in_channels',
     'out_channels',
     'num_stages',
+    'num_units',
+    'out_shape',
+    'unit_channels',
+    'use_prm',
+    'norm_cfg',
     'deconv_out_channels',
     'deconv_kernel_sizes',
     'deconv_num_groups',
@@ -69,12 +80,6 @@ class ConversionRefused(ValueError):
 
 def refusal_message(head_type: str) -> str:
     """The documented message for a config whose head the converter refuses."""
-    if head_type in MULTI_STAGE_HEADS:
-        return (
-            f'{head_type} is a multi-stage, multi-level head (a codec and a heatmap per stage '
-            'and level); the converter does not convert it. Convert a HeatmapHead config of '
-            'the same dataset instead (e.g. its ResNet or HRNet config).'
-        )
     return (
         f'head type {head_type!r} is not a top-down heatmap head the converter knows '
         f'({", ".join(sorted([*H3R_HEADS, *WRAPPER_HEADS]))}); convert a config with one of '
@@ -98,7 +103,7 @@ def find_pose_head(model: dict) -> Tuple[Tuple[str, ...], dict]:
     """The single-stage pose head of a model config and its key path below ``model``.
 
     Raises:
-        ConversionRefused: for a multi-stage or unknown head, with :func:`refusal_message`.
+        ConversionRefused: for a head the converter does not know, with :func:`refusal_message`.
     """
     if model.get('type') != 'TopdownPoseEstimator' or 'head' not in model:
         raise ConversionRefused(
@@ -139,7 +144,7 @@ def h3r_head_arguments(head: dict, stock_codec: dict) -> Dict[str, object]:
     arguments = {name: stock[name] for name in HEAD_ARGUMENTS if name in stock}
     if stock_codec.get('heatmap_type') == 'combined':
         arguments['out_channels'] = stock['out_channels'] // 3
-    if not arguments.get('deconv_out_channels'):
+    if 'deconv_out_channels' in arguments and not arguments['deconv_out_channels']:
         arguments['deconv_out_channels'] = None
         arguments.pop('deconv_kernel_sizes', None)
         arguments.pop('deconv_num_groups', None)
@@ -148,6 +153,8 @@ def h3r_head_arguments(head: dict, stock_codec: dict) -> Dict[str, object]:
         arguments.pop('conv_kernel_sizes', None)
     if arguments.get('final_layer') == dict(kernel_size=1):
         arguments.pop('final_layer')
+    if not arguments.get('use_prm', True):
+        arguments.pop('use_prm')
     return {
         key: tuple(value) if isinstance(value, list) else value for key, value in arguments.items()
     }
@@ -240,7 +247,13 @@ def swap_lines(name: str, source: str, pipeline: List[dict]) -> List[str]:
     ``GenerateTarget`` and the plain affine in place of a UDP one: one simple list
     comprehension per swap, the second reading the first's result."""
     swaps = []
-    if steps_of_type(pipeline, 'GenerateTarget'):
+    targets = steps_of_type(pipeline, 'GenerateTarget')
+    if any(step.get('multilevel', False) for step in targets):  # MSPN: one target, one level
+        swaps.append(
+            "dict(step, encoder=codec, multilevel=False) if step['type'] == 'GenerateTarget' "
+            'else step'
+        )
+    elif targets:
         swaps.append("dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step")
     if uses_udp_affine(pipeline):
         swaps.append("dict(step, use_udp=False) if step['type'] == 'TopdownAffine' else step")
@@ -333,6 +346,9 @@ def convert_config(
     num_downsample_layers, heatmap_size = plan_resolution(input_size, stock_heatmap, stride)
     codec = codec_arguments(input_size, heatmap_size, target_type, topk)
     head_arguments = h3r_head_arguments(head, stock_codec)
+    if head['type'] in OUT_SHAPE_HEADS:  # the units interpolate to out_shape: set it
+        head_arguments['out_shape'] = (heatmap_size[1], heatmap_size[0])
+        num_downsample_layers = 0
     if num_downsample_layers and head_arguments.get('final_layer', {}) is None:
         raise ValueError(
             f'stride {stride} adds stride-2 blocks before the final layer, but the stock '

@@ -141,8 +141,8 @@ def test_missing_config_is_a_value_error(tmp_path):
     'config, head_type',
     [
         (
-            'body_2d_keypoint/topdown_heatmap/coco/td-hm_2xmspn50_8xb32-210e_coco-256x192.py',
-            'MSPNHead',
+            'body_2d_keypoint/integral_regression/coco/ipr_res50_8xb64-210e_coco-256x256.py',
+            'DSNTHead',
         ),
         ('body_2d_keypoint/simcc/coco/simcc_res50_8xb64-210e_coco-256x192.py', 'SimCCHead'),
     ],
@@ -155,11 +155,11 @@ def test_unsupported_heads_are_refused_with_the_documented_message(config, head_
     assert not (tmp_path / 'out.py').exists()
 
 
-def test_refusal_message_says_what_to_do_instead():
-    assert refusal_message('MSPNHead') == (
-        'MSPNHead is a multi-stage, multi-level head (a codec and a heatmap per stage and '
-        'level); the converter does not convert it. Convert a HeatmapHead config of the same '
-        'dataset instead (e.g. its ResNet or HRNet config).'
+def test_refusal_message_names_the_head_and_the_heads_that_convert():
+    assert refusal_message('SimCCHead') == (
+        "head type 'SimCCHead' is not a top-down heatmap head the converter knows (CPMHead, "
+        'HeatmapHead, MSPNHead, ViPNASHead, VisPredictHead); convert a config with one of '
+        'these heads.'
     )
 
 
@@ -181,6 +181,23 @@ def test_cpm_head_becomes_the_multi_stage_h3r_head(config, num_stages, final_lay
     assert (head.type, head.num_stages) == ('H3RCPMHead', num_stages)
     # CPM's backbone outputs the K maps itself: no final layer, as in the stock head.
     assert head.get('final_layer', 'stock') == final_layer
+
+
+def test_mspn_head_becomes_the_h3r_mspn_head_with_one_target_level(tmp_path):
+    cfg = convert(
+        'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_2xmspn50_8xb32-210e_coco-256x192.py',
+        tmp_path,
+    )
+    head = cfg.model.head
+    assert (head.type, head.num_stages, head.num_units, head.out_shape) == (
+        'H3RMSPNHead',
+        2,
+        4,
+        (64, 48),
+    )
+    assert 'level_indices' not in head  # every output has the same target
+    (target,) = [step for step in cfg.train_pipeline if step['type'] == 'GenerateTarget']
+    assert (target['multilevel'], target['encoder']) == (False, cfg.codec)
 
 
 def test_stride_needs_a_final_layer_after_the_downsampling(tmp_path):
@@ -254,8 +271,10 @@ def test_tool_writes_the_config_and_refuses_with_status_2(tmp_path, capsys):
     assert 'H3RHead' in capsys.readouterr().out
     assert Config.fromfile(str(out_file)).codec.heatmap_size == (12, 16)
 
-    mspn = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_mspn50_8xb32-210e_coco-256x192.py'
-    assert tool.main([mspn, '--out', str(tmp_path / 'mspn.py')]) == 2
-    assert capsys.readouterr().err.strip() == f'not converted: {refusal_message("MSPNHead")}'
+    simcc = 'mmpose::body_2d_keypoint/simcc/coco/simcc_res50_8xb64-210e_coco-256x192.py'
+    assert tool.main([simcc, '--out', str(tmp_path / 'simcc.py')]) == 2
+    # The last line: importing a config's modules may warn first (pkg_resources).
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line == f'not converted: {refusal_message("SimCCHead")}'
     assert tool.main([COCO_HRNET, '--topk', '0', '--out', str(tmp_path / 'k.py')]) == 2
     assert 'topk must be an integer' in capsys.readouterr().err

@@ -24,10 +24,9 @@ from stock_configs import (
 )
 from utils import torch_threads
 
-from h3r_mmpose.converters import ConversionRefused, refusal_message
+from h3r_mmpose.converters import ConversionRefused
 from h3r_mmpose.converters.config_converter import (
     H3R_HEADS,
-    MULTI_STAGE_HEADS,
     downsampled_size,
     h3r_head_arguments,
 )
@@ -56,27 +55,22 @@ def stock_head(stock_cfg):
     return stock_cfg.model.head.get('pose_cfg', stock_cfg.model.head)
 
 
-def test_every_stock_config_converts_or_is_refused_for_a_multi_stage_head(results, stock):
+def test_every_stock_config_converts(results, stock):
     assert len(STOCK_CONFIGS) > 250  # the glob found MMPose's configs
-    outcomes = Counter()
-    for path, result in results.items():
-        head_type = stock[path].model.head.type
-        if isinstance(result, ConversionRefused):
-            assert head_type in MULTI_STAGE_HEADS, (stock_id(path), str(result))
-            assert str(result) == refusal_message(head_type)
-            outcomes[f'refused: {head_type}'] += 1
-        else:
-            assert head_type not in MULTI_STAGE_HEADS, stock_id(path)
-            outcomes['converted'] += 1
-    assert sum(outcomes.values()) == len(STOCK_CONFIGS)
-    assert set(outcomes) == {'converted', *(f'refused: {head}' for head in MULTI_STAGE_HEADS)}
+    refused = {
+        stock_id(path): str(result)
+        for path, result in results.items()
+        if isinstance(result, ConversionRefused)
+    }
+    assert refused == {}
+    heads = Counter(stock[path].model.head.type for path in STOCK_CONFIGS)
+    assert set(heads) == {'HeatmapHead', 'ViPNASHead', 'CPMHead', 'MSPNHead', 'VisPredictHead'}
 
 
 @pytest.mark.parametrize('path', STOCK_CONFIGS, ids=stock_id)
 def test_converted_config_holds_one_codec_everywhere(path, results, stock):
     cfg, stock_cfg = results[path], stock[path]
-    if isinstance(cfg, ConversionRefused):
-        return  # checked above
+    assert not isinstance(cfg, ConversionRefused), str(cfg)
     stock_codec = stock_head(stock_cfg).decoder
     # The codec: the stock sizes and nothing else (the codec's defaults apply).
     assert dict(cfg.codec) == dict(
@@ -144,7 +138,7 @@ def representatives():
     for path in sorted(STOCK_CONFIGS, key=cost):
         stock_cfg = load_stock(path)
         key = (backbone_family(stock_cfg), stock_cfg.model.head.type)
-        if stock_cfg.model.head.type not in MULTI_STAGE_HEADS and buildable(stock_cfg):
+        if buildable(stock_cfg):
             chosen.setdefault(key, path)
     return sorted(chosen.values())
 
@@ -160,8 +154,7 @@ def test_the_subset_covers_every_buildable_family_and_head_type(stock):
     unbuildable = {
         (backbone_family(cfg), cfg.model.head.type) for cfg in stock.values() if not buildable(cfg)
     }
-    refused = {key for key in families if key[1] in MULTI_STAGE_HEADS}
-    assert covered == families - unbuildable - refused
+    assert covered == families - unbuildable
     # What cannot be built here: ViTPose's backbones from mmpretrain / mmcls (not installed).
     assert {family.partition('.')[0] for family, _ in unbuildable} <= {'mmpretrain', 'mmcls'}
 
@@ -198,20 +191,26 @@ STRIDE_CASES = [
         'wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_vipnas-mbv3_8xb64-210e_coco-wholebody-256x192.py',
         16,
     ),
+    ('body_2d_keypoint/topdown_heatmap/coco/td-hm_rsn18_8xb32-210e_coco-256x192.py', 8),
 ]
 
 
 @pytest.mark.parametrize(
     'config, stride', STRIDE_CASES, ids=[case[0].split('/')[-1] for case in STRIDE_CASES]
 )
-def test_coarser_stride_adds_downsampling_that_matches_the_codec(config, stride, tmp_path):
+def test_coarser_stride_makes_the_head_output_the_codec_heatmap(config, stride, tmp_path):
     stock_cfg = load_stock_config(f'mmpose::{config}')
     stock_codec = stock_head(stock_cfg).decoder
     cfg = convert(f'mmpose::{config}', tmp_path, stride=stride)
     stock_stride = stock_codec.input_size[0] // stock_codec.heatmap_size[0]
     num_layers = {2: 1, 4: 2}[stride // stock_stride]
-    assert pose_head(cfg.model).num_downsample_layers == num_layers
     expected = tuple(side // stride for side in stock_codec.input_size)
+    head = pose_head(cfg.model)
+    if head.type == 'H3RMSPNHead':  # its units interpolate to out_shape (H, W)
+        assert 'num_downsample_layers' not in head
+        assert tuple(head.out_shape) == expected[::-1]
+    else:
+        assert head.num_downsample_layers == num_layers
     assert tuple(cfg.codec.heatmap_size) == expected
     assert downsampled_size(tuple(stock_codec.heatmap_size), num_layers) == expected
     width, height = expected

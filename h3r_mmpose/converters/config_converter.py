@@ -100,7 +100,7 @@ def literal(value) -> str:
 
 
 def find_pose_head(model: dict) -> Tuple[Tuple[str, ...], dict]:
-    """The single-stage pose head of a model config and its key path below ``model``.
+    """The pose head of a model config and its key path below ``model``.
 
     Raises:
         ConversionRefused: for a head the converter does not know, with :func:`refusal_message`.

@@ -1,7 +1,7 @@
 """Convert an MMPose top-down heatmap config to H3R.
 
-    python tools/convert_config.py CONFIG [--stride {4,8,16}] [--target TYPE] [--topk K]
-                                   --out FILE
+    python tools/convert_config.py CONFIG [--stride {4,8,16}] [--target TYPE]
+                                   [--decoder NAME] [--radius R] [--topk K] --out FILE
 
 CONFIG is a stock config, e.g.
 ``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``,
@@ -9,9 +9,10 @@ or a file of your own. FILE inherits it and swaps in the randomized-rounding cod
 head with the stock head's layers, every GenerateTarget, flip testing without the shift, the
 plain affine for UDP configs and the quantization-floor metric (see
 ``h3r_mmpose/converters/config_converter.py``). Without ``--stride`` the stock heatmap size is
-kept; ``--target`` and ``--topk`` set the codec's ``target_type`` and ``topk`` (otherwise its
-defaults apply). The written config is loaded once to check it; exit status 2 means the
-config was refused or an option was bad, with the reason on stderr.
+kept; ``--target``, ``--decoder``, ``--radius`` and ``--topk`` set the codec's
+``target_type``, ``decoder``, ``radius`` and ``topk`` (otherwise its defaults apply). The
+written config is loaded once to check it; exit status 2 means the config was refused or an
+option was bad, with the reason on stderr.
 """
 
 import argparse
@@ -39,7 +40,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--target', help="codec target_type, 'expected' or 'stochastic' (default: the codec's)"
     )
     parser.add_argument(
-        '--topk', type=int, help="cells the decoder averages (default: the codec's)"
+        '--decoder', help="codec decoder, 'mean_shift', 'topk' or 'paper' (default: the codec's)"
+    )
+    parser.add_argument('--radius', type=float, help="mean-shift radius (default: the codec's)")
+    parser.add_argument(
+        '--topk', type=int, help="cells the topk/paper decoder averages (default: the codec's)"
     )
     parser.add_argument('--out', required=True, help='the config file to write')
     return parser.parse_args(argv)
@@ -49,7 +54,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         path = write_converted_config(
-            args.config, args.out, stride=args.stride, target_type=args.target, topk=args.topk
+            args.config,
+            args.out,
+            stride=args.stride,
+            target_type=args.target,
+            decoder=args.decoder,
+            radius=args.radius,
+            topk=args.topk,
         )
     except ConversionRefused as error:
         print(f'not converted: {error}', file=sys.stderr)

@@ -208,13 +208,14 @@ def plan_resolution(
 
 
 def codec_arguments(
-    input_size: Sequence[int],
-    heatmap_size: Sequence[int],
-    target_type: Optional[str],
-    topk: Optional[int],
+    input_size: Sequence[int], heatmap_size: Sequence[int], options: Dict[str, object]
 ) -> Dict[str, object]:
-    """The codec config: the sizes and only the options the user chose, so that the codec's
-    own defaults apply to the rest. Building it checks every value."""
+    """The codec config: the sizes and only the options the user chose (those not None), so
+    that the codec's own defaults apply to the rest. Building it checks every value.
+
+    Raises:
+        ValueError: from the codec, naming a bad option and its value.
+    """
     from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 
     codec = dict(
@@ -222,10 +223,7 @@ def codec_arguments(
         input_size=tuple(int(side) for side in input_size),
         heatmap_size=tuple(heatmap_size),
     )
-    if target_type is not None:
-        codec['target_type'] = target_type
-    if topk is not None:
-        codec['topk'] = topk
+    codec.update({key: value for key, value in options.items() if value is not None})
     RandomizedRoundingHeatmap(**{key: value for key, value in codec.items() if key != 'type'})
     return codec
 
@@ -315,6 +313,8 @@ def convert_config(
     out_file: str,
     stride: Optional[int] = None,
     target_type: Optional[str] = None,
+    decoder: Optional[str] = None,
+    radius: Optional[float] = None,
     topk: Optional[int] = None,
 ) -> str:
     """The source of an H3R config that inherits ``config``.
@@ -324,15 +324,15 @@ def convert_config(
         out_file (str): where the result will be written; a ``config`` file outside an
             installed package is named relative to it.
         stride (int, optional): heatmap stride 4, 8 or 16; None keeps the stock heatmap.
-        target_type (str, optional): the codec's ``target_type``; None keeps its default.
-        topk (int, optional): the codec's ``topk``; None keeps its default.
+        target_type, decoder, radius, topk (optional): the codec's arguments of these names;
+            None (the default) leaves each to the codec's default.
 
     Returns:
         str: the config's source.
 
     Raises:
         ConversionRefused: for a config whose head or pipelines cannot be converted.
-        ValueError: for a bad ``config``, ``stride``, ``target_type`` or ``topk``.
+        ValueError: for a bad ``config``, ``stride`` or codec argument, naming it.
     """
     cfg = load_stock_config(config)
     head_path, head = find_pose_head(cfg.model)
@@ -344,7 +344,8 @@ def convert_config(
     input_size = tuple(int(side) for side in stock_codec['input_size'])
     stock_heatmap = tuple(int(side) for side in stock_codec['heatmap_size'])
     num_downsample_layers, heatmap_size = plan_resolution(input_size, stock_heatmap, stride)
-    codec = codec_arguments(input_size, heatmap_size, target_type, topk)
+    codec_options = dict(target_type=target_type, decoder=decoder, radius=radius, topk=topk)
+    codec = codec_arguments(input_size, heatmap_size, codec_options)
     head_arguments = h3r_head_arguments(head, stock_codec)
     if head['type'] in OUT_SHAPE_HEADS:  # the units interpolate to out_shape: set it
         head_arguments['out_shape'] = (heatmap_size[1], heatmap_size[0])
@@ -356,7 +357,7 @@ def convert_config(
         )
 
     writer = _Writer()
-    options = dict(stride=stride, target=target_type, topk=topk)
+    options = dict(stride=stride, target=target_type, decoder=decoder, radius=radius, topk=topk)
     write_header(writer, cfg, config, base_reference(config, Path(out_file)), options, codec)
     write_codec(writer, codec)
     write_model(
@@ -423,7 +424,8 @@ def write_codec(writer: _Writer, codec: dict) -> None:
         [
             'Only the sizes and the options given to the converter are set, so the codec '
             "defaults apply to the rest: target_type ('expected', the bilinear 2x2 "
-            "distribution, or 'stochastic', the paper's one-hot draws) and topk."
+            "distribution, or 'stochastic', the paper's one-hot draws), the decoder and its "
+            'radius or topk.'
         ]
     )
     writer.assign('codec', call_lines('dict', {k: literal(v) for k, v in codec.items()}))

@@ -104,12 +104,13 @@ def test_written_source_is_a_readable_child_config(tmp_path):
 
 
 def test_codec_holds_only_the_sizes_and_the_chosen_options(tmp_path):
-    cfg = convert(COCO_HRNET, tmp_path, target_type='stochastic', topk=9)
+    cfg = convert(COCO_HRNET, tmp_path, target_type='stochastic', decoder='topk', topk=9)
     assert dict(cfg.codec) == dict(
         type='RandomizedRoundingHeatmap',
         input_size=(192, 256),
         heatmap_size=(48, 64),
         target_type='stochastic',
+        decoder='topk',
         topk=9,
     )
     # No key of the stock MSRA codec (sigma) survives anywhere the codec is used.
@@ -121,7 +122,10 @@ def test_codec_holds_only_the_sizes_and_the_chosen_options(tmp_path):
     'options, message',
     [
         (dict(target_type='gaussian'), "target_type must be one of .*got 'gaussian'"),
-        (dict(topk=0), 'topk must be an integer from 1 to 25.*got 0'),
+        (dict(decoder='topk', topk=0), 'topk must be an integer from 1 to 25.*got 0'),
+        (dict(topk=9), "topk is not used by decoder 'mean_shift', got topk=9"),
+        (dict(radius=1.0), 'radius must be a finite number >= 1.5, got 1.0'),
+        (dict(decoder='argmax'), "decoder must be one of .*got 'argmax'"),
         (dict(stride=32), r'stride must be one of \(4, 8, 16\), got 32'),
     ],
 )
@@ -276,5 +280,5 @@ def test_tool_writes_the_config_and_refuses_with_status_2(tmp_path, capsys):
     # The last line: importing a config's modules may warn first (pkg_resources).
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
     assert last_line == f'not converted: {refusal_message("SimCCHead")}'
-    assert tool.main([COCO_HRNET, '--topk', '0', '--out', str(tmp_path / 'k.py')]) == 2
+    assert tool.main([COCO_HRNET, '--decoder', 'topk', '--topk', '0', '--out', 'k.py']) == 2
     assert 'topk must be an integer' in capsys.readouterr().err

@@ -35,7 +35,7 @@ CASES = {
     ),
     'cofw': (
         'face_2d_keypoint/topdown_heatmap/cofw/td-hm_hrnetv2-w18_8xb64-60e_cofw-256x256.py',
-        dict(target_type='stochastic', topk=9),
+        dict(target_type='stochastic', decoder='topk', topk=9),
         ['NME', 'floor/NME', 'floor/error_px'],
     ),
     'aflw': (

@@ -51,7 +51,13 @@ def test_shipped_config_is_what_the_converter_writes(path):
     args = recorded_command(path)
     assert args.config.startswith('mmpose::')
     written = convert_config(
-        args.config, str(path), stride=args.stride, target_type=args.target, topk=args.topk
+        args.config,
+        str(path),
+        stride=args.stride,
+        target_type=args.target,
+        decoder=args.decoder,
+        radius=args.radius,
+        topk=args.topk,
     )
     assert written == path.read_text(), f'regenerate {config_id(path)} with the command it names'
 

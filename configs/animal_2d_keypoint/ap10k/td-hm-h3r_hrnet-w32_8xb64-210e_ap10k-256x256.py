@@ -10,7 +10,7 @@ custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # Only the sizes and the options given to the converter are set, so the codec defaults apply to the
 # rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
-# draws) and topk.
+# draws), the decoder and its radius or topk.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(256, 256),

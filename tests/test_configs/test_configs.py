@@ -13,12 +13,20 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import KEYPOINT_CODECS, MODELS, TRANSFORMS
 from torch import nn
-from utils import CONFIG_DIR, config_files, config_id, torch_threads, without_pretrained
+from utils import (
+    CONFIG_DIR,
+    config_files,
+    config_id,
+    torch_threads,
+    without_pretrained,
+    written_by_converter,
+)
 
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.models.heads import H3RHead
 
-CONFIGS = config_files()
+#: The hand-written configs (the converter's are checked in tests/test_converters).
+CONFIGS = [path for path in config_files() if not written_by_converter(path)]
 STRIDE_VARIANTS = [path for path in CONFIGS if '-stride' in path.name]
 COCO_HRNET_W32 = (
     CONFIG_DIR / 'body_2d_keypoint' / 'coco' / 'td-hm-h3r_hrnet-w32_8xb64-210e_coco-256x192.py'

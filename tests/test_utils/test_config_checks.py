@@ -174,3 +174,20 @@ def test_targets_of_another_size_name_both_shapes():
     one_hot = torch.zeros(2, 17, 32, 24)
     one_hot[..., 5, 7] = 1
     check_targets(one_hot, logits)
+
+
+@pytest.mark.parametrize(
+    'head_cfg',
+    [
+        dict(type='H3RCPMHead', in_channels=8, out_channels=3, num_stages=2),
+        dict(type='H3RMSPNHead', num_stages=1, num_units=2, out_shape=(16, 12), out_channels=3),
+        dict(type='H3RViPNASHead', in_channels=8, out_channels=3, deconv_out_channels=None),
+    ],
+    ids=lambda cfg: cfg['type'],
+)
+def test_converted_heads_check_their_test_cfg_too(head_cfg):
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(48, 64), heatmap_size=(12, 16))
+    head = MODELS.build(dict(head_cfg, decoder=codec))
+    head.test_cfg = dict(flip_test=True, shift_heatmap=False)  # as the estimator assigns it
+    with pytest.raises(ValueError, match='shift_heatmap=True'):
+        head.test_cfg = dict(flip_test=True, shift_heatmap=True)

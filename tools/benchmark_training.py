@@ -3,7 +3,8 @@ H3R heatmaps through MMPose's Runner, with the H3R ablation rows on request.
 
     python tools/benchmark_training.py [--quick] [--backbone resnet|hrnet] [--seed 0 1 2]
         [--strides 4 8 16] [--rows ...] [--max-iters N] [--image-size 128] [--out-dir DIR]
-    python tools/benchmark_training.py --combine A.json B.json ... --out-dir DIR
+    python tools/benchmark_training.py --combine A.json B.json ... [--recover C.jsonl]
+        --out-dir DIR
 
 Generates the synthetic data on first use (under --out-dir), prints a Markdown table and
 writes training_benchmark.{json,md}, a convergence plot (test EPE against iterations at
@@ -24,7 +25,11 @@ from h3r_mmpose.benchmarks.training_benchmark import (
     STRIDES,
     benchmark_training,
 )
-from h3r_mmpose.benchmarks.training_report import combine_reports, write_report
+from h3r_mmpose.benchmarks.training_report import (
+    combine_reports,
+    results_from_leaderboard,
+    write_report,
+)
 
 
 def main() -> None:
@@ -52,11 +57,24 @@ def main() -> None:
         metavar='JSON',
         help='merge these result files into one report instead of training',
     )
+    parser.add_argument(
+        '--recover',
+        nargs='+',
+        type=Path,
+        default=[],
+        metavar='JSONL',
+        help='with --combine: leaderboard.jsonl files of runs stopped before '
+        'writing their report (test figures only; no times or curves)',
+    )
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args()
 
     if args.combine:
         report = combine_reports([json.loads(path.read_text()) for path in args.combine])
+        for path in args.recover:
+            image_size = report['meta']['image_size'][0]
+            report['results'] += results_from_leaderboard(path, image_size)
+        report['meta']['recovered_from'] = [str(path) for path in args.recover]
     else:
         budget = choose_budget(
             TRAINING_FULL,

@@ -430,7 +430,18 @@ def benchmark_training(
         for seed in seeds
         for group in training_groups(rows)
     ]
+    meta = dict(
+        budget,
+        image_size=list(input_size),
+        num_keypoints=num_keypoints,
+        backbone=backbone,
+        seeds=list(seeds),
+        torch_threads=torch.get_num_threads(),
+        **software_versions(),
+    )
     results: List[dict] = []
+    # Rewritten after every training run, so an interrupted benchmark keeps what it measured.
+    partial = out_dir / 'training_benchmark.partial.json'
     bar = tqdm(jobs, desc='training runs', disable=not progress)
     for group, stride, seed in bar:
         bar.set_postfix_str(f'{group[0]} {backbone} stride {stride} seed {seed}')
@@ -460,13 +471,5 @@ def benchmark_training(
                     **figures,
                 )
             )
-    meta = dict(
-        budget,
-        image_size=list(input_size),
-        num_keypoints=num_keypoints,
-        backbone=backbone,
-        seeds=list(seeds),
-        torch_threads=torch.get_num_threads(),
-        **software_versions(),
-    )
+        partial.write_text(json.dumps(dict(meta=meta, results=results), indent=1))
     return dict(meta=meta, results=results)

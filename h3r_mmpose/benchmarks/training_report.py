@@ -5,13 +5,15 @@ concatenating their ``results``; every figure is the mean over seeds with its sp
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from ..engine.hooks.leaderboard_row import read_rows
 from .reporting import in_order, markdown_table, pyplot, stride_axes
-from .training_benchmark import OURS, PEERS
+from .training_benchmark import ALL_ROWS, OURS, PEERS, run_name
 
 
 def _keyed(results: Iterable[dict], *keys: str) -> Dict[tuple, List[dict]]:
@@ -55,6 +57,12 @@ def verdict(ours: Sequence[dict], peers: Sequence[Sequence[dict]]) -> str:
     return f'{change:+.1f}% ({outcome})'
 
 
+def _mean_seconds(rows: Sequence[dict], key: str) -> str:
+    """Mean training time over the seeds that recorded one ('' where none did)."""
+    timed = [row for row in rows if row.get(key) is not None]
+    return f'{seed_statistics(timed, key)[0]:.0f}' if timed else ''
+
+
 def results_table(results: Sequence[dict]) -> str:
     """One table per backbone: EPE per row and stride (mean ± std over seeds), the
     quantization floor, the training time and the FLOPs, and ours against the best peer."""
@@ -72,7 +80,7 @@ def results_table(results: Sequence[dict]) -> str:
             for key, text in (
                 ('epe_px', format_mean),
                 ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
-                ('train_seconds', lambda r, k: f'{seed_statistics(r, k)[0]:.0f}'),
+                ('train_seconds', _mean_seconds),
                 ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),
             ):
                 cells += [
@@ -192,3 +200,46 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     meta = {key: first[key] for key in shared}
     meta['parts'] = [report['meta'] for report in reports]
     return dict(meta=meta, results=[row for report in reports for row in report['results']])
+
+
+#: A benchmark run's leaderboard name: ``<row>_<backbone>_s<stride>_seed<seed>_<timestamp>``.
+RUN_NAME = re.compile(
+    r'^(?P<row>.+)_(?P<backbone>resnet|hrnet)_s(?P<stride>\d+)_seed(?P<seed>\d+)_\d{8}_\d{6}$'
+)
+
+
+def results_from_leaderboard(path: Path, image_size: int = 128) -> List[dict]:
+    """Result rows recovered from the leaderboard rows a benchmark run appended.
+
+    Every test of the benchmark appends a leaderboard row as soon as it ends, while the
+    report is written at the end of the run; this reads back the runs of a benchmark that
+    was stopped early. Training time and convergence curve are not in a leaderboard row, so
+    they stay empty (``train_seconds`` None, ``curve`` []).
+
+    Raises:
+        ValueError: for a row whose config name is not a benchmark run's.
+    """
+    names = {run_name(row): row for row in ALL_ROWS}
+    results = []
+    for board_row in read_rows(str(path)):
+        match = RUN_NAME.match(board_row['config'])
+        if match is None or match['row'] not in names:
+            raise ValueError(f'not a training benchmark run: config {board_row["config"]!r}')
+        metrics, stride = board_row['metrics'], int(match['stride'])
+        results.append(
+            dict(
+                codec=names[match['row']],
+                backbone=match['backbone'],
+                stride=stride,
+                seed=int(match['seed']),
+                heatmap_size=[image_size // stride] * 2,
+                epe_px=metrics['EPE'],
+                nme=metrics['NME'],
+                floor_px=metrics['floor/error_px'],
+                flops=board_row['flops'],
+                params=board_row['params'],
+                train_seconds=None,
+                curve=[],
+            )
+        )
+    return results

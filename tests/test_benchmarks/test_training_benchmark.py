@@ -13,7 +13,11 @@ from h3r_mmpose.benchmarks.training_benchmark import (
     codec_and_head,
     training_groups,
 )
-from h3r_mmpose.benchmarks.training_report import results_table, verdict
+from h3r_mmpose.benchmarks.training_report import (
+    results_from_leaderboard,
+    results_table,
+    verdict,
+)
 from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
 #: Two H3R rows that share one training run, and a peer.
@@ -86,3 +90,28 @@ def test_verdict_counts_a_difference_only_beyond_the_spreads():
     assert verdict(runs(0.50, 0.52, 0.54), [runs(0.70, 0.71, 0.72)]) == '-26.8% (win)'
     assert verdict(runs(0.60, 0.70, 0.80), [runs(0.70, 0.71, 0.72)]).endswith('(within spread)')
     assert verdict(runs(0.90, 0.91), [runs(0.70, 0.71), runs(0.95, 0.96)]).endswith('(loss)')
+
+
+def test_results_are_recovered_from_a_stopped_runs_leaderboard(tmp_path):
+    board = tmp_path / 'leaderboard.jsonl'
+    metrics = {'EPE': 0.8, 'NME': 0.00625, 'floor/error_px': 0.0}
+    rows = [
+        dict(config='H3R_hrnet_s4_seed2_20261126_133045', flops=5, params=7, metrics=metrics),
+        dict(
+            config='H3R_CE_top-4_v0.1_resnet_s16_seed0_20261126_133046',
+            flops=5,
+            params=7,
+            metrics=metrics,
+        ),
+    ]
+    board.write_text(''.join(json.dumps(row) + '\n' for row in rows))
+    recovered = results_from_leaderboard(board)
+    assert [(r['codec'], r['backbone'], r['stride'], r['seed']) for r in recovered] == [
+        (OURS, 'hrnet', 4, 2),
+        ('H3R CE, top-4 (v0.1)', 'resnet', 16, 0),
+    ]
+    assert recovered[1]['heatmap_size'] == [8, 8] and recovered[1]['epe_px'] == 0.8
+    assert recovered[0]['train_seconds'] is None and recovered[0]['curve'] == []
+    board.write_text(json.dumps(dict(rows[0], config='tiny_h3r_coco')) + '\n')
+    with pytest.raises(ValueError, match="not a training benchmark run: config 'tiny_h3r_coco'"):
+        results_from_leaderboard(board)

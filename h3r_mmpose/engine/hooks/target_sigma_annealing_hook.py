@@ -6,6 +6,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
+from ...models.losses import HeatmapCrossEntropyLoss
+
 
 def annealed_sigma(start_sigma: float, iteration: int, end_iteration: int) -> float:
     """Linear decay from ``start_sigma`` at iteration 0 to 0 at ``end_iteration`` and after.
@@ -23,7 +25,7 @@ def annealed_sigma(start_sigma: float, iteration: int, end_iteration: int) -> fl
 
 @HOOKS.register_module()
 class TargetSigmaAnnealingHook(Hook):
-    """Anneal ``HeatmapCrossEntropyLoss.target_sigma`` from ``start_sigma`` to 0.
+    """Anneal the head's ``HeatmapCrossEntropyLoss.target_sigma`` from ``start_sigma`` to 0.
 
     Early in training a Gaussian-smoothed target gives dense gradients and credit for near
     misses; from ``end_fraction`` of the training iterations on, the loss fits the exact
@@ -50,14 +52,17 @@ class TargetSigmaAnnealingHook(Hook):
         self.end_fraction = float(end_fraction)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        """Set the loss's target sigma for this iteration."""
+        """Set the target sigma of every loss of the head for this iteration."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        loss = model.head.loss_module
-        if not hasattr(loss, 'target_sigma'):
+        # Multi-stage heads (H3RCPMHead, H3RMSPNHead) hold one loss per stage.
+        losses = [m for m in model.head.modules() if isinstance(m, HeatmapCrossEntropyLoss)]
+        if not losses:
             raise ValueError(
-                f'{type(self).__name__} needs a head loss with a target_sigma '
-                f'(HeatmapCrossEntropyLoss), got {type(loss).__name__}'
+                f'{type(self).__name__} needs a head with a HeatmapCrossEntropyLoss (its '
+                f'target_sigma is what it anneals), got {type(model.head).__name__}'
             )
         # The last iteration is max_iters - 1: with end_fraction 1 it trains with sigma 0.
         end_iteration = max(1, round(self.end_fraction * (runner.max_iters - 1)))
-        loss.target_sigma = annealed_sigma(self.start_sigma, runner.iter, end_iteration)
+        sigma = annealed_sigma(self.start_sigma, runner.iter, end_iteration)
+        for loss in losses:
+            loss.target_sigma = sigma

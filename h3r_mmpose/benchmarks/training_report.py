@@ -122,7 +122,14 @@ def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> No
     axes = np.atleast_1d(axes)
     for axis, backbone in zip(axes, backbones):
         rows = [row for row in at_stride if row['backbone'] == backbone]
+        drawn = set()
         for index, ((name,), runs) in enumerate(_keyed(rows, 'codec').items()):
+            # Rows that differ only in the decoder share their training run and its curve
+            # (measured with the first row's decoder): draw it once.
+            key = json.dumps([run['curve'] for run in runs])
+            if key in drawn:
+                continue
+            drawn.add(key)
             iterations = [point[0] for point in runs[0]['curve']]
             errors = np.mean([[point[1] for point in run['curve']] for run in runs], axis=0)
             style = '-' if name in PEERS or name == OURS else '--'

@@ -1,0 +1,112 @@
+"""Static checks that an exported graph stays within what TensorRT and ONNX Runtime accept.
+
+ONNX Runtime implements every operator of the default ONNX domain, so the tests run the
+graphs in it. TensorRT is not installed here: the graph is checked against its parser's
+operator list instead (``docs/operators.md`` of onnx-tensorrt at the TensorRT 8.2 release,
+the oldest version MMDeploy 1.x documents; later releases only add operators).
+"""
+
+from typing import Dict, List, Set
+
+import onnx
+from onnx import TensorProto
+
+#: The lowest opset accepted: TopK takes k as an input and GatherElements exists from 11.
+MIN_OPSET = 11
+
+#: ONNX operators that TensorRT 8.2's ONNX parser supports (onnx-tensorrt
+#: docs/operators.md, TensorRT 8.2 GA). Absent, among others: ``Mod``, ``IsInf``,
+#: ``NonZero``, ``Unique``.
+TENSORRT_8_2_OPS = frozenset(
+    'Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool '
+    'BatchNormalization Cast Ceil Celu Clip Concat Constant ConstantOfShape Conv '
+    'ConvTranspose Cos Cosh CumSum DepthToSpace DequantizeLinear Div Dropout Einsum Elu '
+    'Equal Erf Exp Expand EyeLike Flatten Floor Gather GatherElements GatherND Gemm '
+    'GlobalAveragePool GlobalLpPool GlobalMaxPool Greater GreaterOrEqual GRU HardSigmoid '
+    'Identity If ImageScaler InstanceNormalization IsNaN LeakyRelu Less LessOrEqual Log '
+    'LogSoftmax Loop LRN LSTM LpNormalization LpPool MatMul Max MaxPool Mean Min Mul Neg '
+    'NonMaxSuppression Not Or Pad ParametricSoftplus Pow PRelu QuantizeLinear RandomUniform '
+    'RandomUniformLike Range ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin '
+    'ReduceProd ReduceSum ReduceSumSquare Relu Reshape Resize ReverseSequence RNN Round '
+    'ScaledTanh Scan Scatter ScatterElements ScatterND Selu Shape Sigmoid Sign Sin Sinh Size '
+    'Slice Softmax Softplus Softsign SpaceToDepth Split Sqrt Squeeze Sub Sum Tan Tanh '
+    'ThresholdedRelu Tile TopK Transpose Unsqueeze Upsample Where'.split()
+)
+
+
+def opset_version(model: onnx.ModelProto) -> int:
+    """The model's opset of the default ONNX domain."""
+    return next(entry.version for entry in model.opset_import if entry.domain in ('', 'ai.onnx'))
+
+
+def operator_counts(model: onnx.ModelProto) -> Dict[str, int]:
+    """How often each operator occurs in the main graph, by ``domain::op_type`` for custom
+    domains and ``op_type`` for the default one."""
+    counts: Dict[str, int] = {}
+    for node in model.graph.node:
+        name = f'{node.domain}::{node.op_type}' if node.domain else node.op_type
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _double_tensors(model: onnx.ModelProto) -> Set[str]:
+    """Names of float64 tensors: inputs, outputs, initializers, inferred intermediates, and
+    the outputs of ``Cast`` nodes to float64 (TensorRT has no float64 kernels)."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    graph = inferred.graph
+    values = list(graph.input) + list(graph.output) + list(graph.value_info)
+    names = {
+        value.name for value in values if value.type.tensor_type.elem_type == TensorProto.DOUBLE
+    }
+    names |= {init.name for init in graph.initializer if init.data_type == TensorProto.DOUBLE}
+    for node in graph.node:
+        for attribute in node.attribute:
+            if (
+                node.op_type == 'Cast'
+                and attribute.name == 'to'
+                and attribute.i == TensorProto.DOUBLE
+            ):
+                names |= set(node.output)
+            if attribute.name == 'value' and attribute.t.data_type == TensorProto.DOUBLE:
+                names |= set(node.output)
+    return names
+
+
+def _non_constant_topk(model: onnx.ModelProto) -> List[str]:
+    """Names of TopK nodes whose k is computed at run time rather than stored."""
+    constants = {init.name for init in model.graph.initializer}
+    constants |= {output for node in model.graph.node if node.op_type == 'Constant'
+                  for output in node.output}  # fmt: skip
+    return [
+        node.name
+        for node in model.graph.node
+        if node.op_type == 'TopK' and (len(node.input) < 2 or node.input[1] not in constants)
+    ]
+
+
+def portability_problems(model: onnx.ModelProto) -> List[str]:
+    """Everything in ``model`` that would stop TensorRT 8.2 or ONNX Runtime from loading it.
+
+    Checked: the default-domain opset is at least :data:`MIN_OPSET`; every node is a
+    default-domain operator in :data:`TENSORRT_8_2_OPS` (so no ``Mod``, ``IsInf``, custom
+    ops, ...); no tensor is float64; every TopK reads a constant k.
+
+    Args:
+        model (onnx.ModelProto): the exported model.
+
+    Returns:
+        list[str]: one sentence per problem; empty when the graph is portable.
+    """
+    problems = []
+    opset = opset_version(model)
+    if opset < MIN_OPSET:
+        problems.append(f'opset {opset} is below {MIN_OPSET}')
+    for name, count in operator_counts(model).items():
+        if name not in TENSORRT_8_2_OPS:
+            problems.append(f"{count} {name} node(s): not in TensorRT 8.2's operator list")
+    doubles = sorted(_double_tensors(model))
+    if doubles:
+        problems.append(f'{len(doubles)} float64 tensor(s), e.g. {doubles[:3]}')
+    for name in _non_constant_topk(model):
+        problems.append(f'TopK node {name!r} reads a k computed at run time')
+    return problems

@@ -6,7 +6,7 @@ operator list instead (``docs/operators.md`` of onnx-tensorrt at the TensorRT 8.
 the oldest version MMDeploy 1.x documents; later releases only add operators).
 """
 
-from typing import Dict, List, Set
+from typing import Dict, List
 
 import onnx
 from onnx import TensorProto
@@ -34,6 +34,16 @@ TENSORRT_8_2_OPS = frozenset(
 )
 
 
+#: Operators that TensorRT 8.2 runs on floating-point data only (its operator list gives
+#: FP32/FP16, at most INT8, but no INT32/INT64): an integer index clamped with ``Clip`` or a
+#: top-k of integers does not build there, though ONNX Runtime runs it.
+TENSORRT_FLOAT_ONLY_OPS = frozenset(
+    'ArgMax ArgMin Clip Conv Exp Floor Log LogSoftmax Pow ReduceMax ReduceMean ReduceMin '
+    'ReduceSum Relu Resize Softmax Sqrt TopK'.split()
+)
+FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.FLOAT16)
+
+
 def opset_version(model: onnx.ModelProto) -> int:
     """The model's opset of the default ONNX domain."""
     return next(entry.version for entry in model.opset_import if entry.domain in ('', 'ai.onnx'))
@@ -49,27 +59,37 @@ def operator_counts(model: onnx.ModelProto) -> Dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _double_tensors(model: onnx.ModelProto) -> Set[str]:
-    """Names of float64 tensors: inputs, outputs, initializers, inferred intermediates, and
-    the outputs of ``Cast`` nodes to float64 (TensorRT has no float64 kernels)."""
-    inferred = onnx.shape_inference.infer_shapes(model)
-    graph = inferred.graph
-    values = list(graph.input) + list(graph.output) + list(graph.value_info)
-    names = {
-        value.name for value in values if value.type.tensor_type.elem_type == TensorProto.DOUBLE
-    }
-    names |= {init.name for init in graph.initializer if init.data_type == TensorProto.DOUBLE}
+def element_types(model: onnx.ModelProto) -> Dict[str, int]:
+    """The ``TensorProto`` element type of every tensor of the main graph whose type is known:
+    inputs, outputs, initializers, ``Constant`` and ``Cast`` outputs, and whatever else ONNX's
+    shape inference infers."""
+    graph = onnx.shape_inference.infer_shapes(model).graph
+    types = {init.name: init.data_type for init in graph.initializer}
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        types[value.name] = value.type.tensor_type.elem_type
     for node in graph.node:
         for attribute in node.attribute:
-            if (
-                node.op_type == 'Cast'
-                and attribute.name == 'to'
-                and attribute.i == TensorProto.DOUBLE
-            ):
-                names |= set(node.output)
-            if attribute.name == 'value' and attribute.t.data_type == TensorProto.DOUBLE:
-                names |= set(node.output)
-    return names
+            if node.op_type == 'Cast' and attribute.name == 'to':
+                types[node.output[0]] = attribute.i
+            if node.op_type == 'Constant' and attribute.name == 'value':
+                types[node.output[0]] = attribute.t.data_type
+    return types
+
+
+def _double_tensors(types: Dict[str, int]) -> List[str]:
+    """Names of float64 tensors (TensorRT has no float64 kernels)."""
+    return sorted(name for name, elem_type in types.items() if elem_type == TensorProto.DOUBLE)
+
+
+def _integer_float_only_ops(model: onnx.ModelProto, types: Dict[str, int]) -> List[str]:
+    """``op_type 'name'`` of the nodes of :data:`TENSORRT_FLOAT_ONLY_OPS` whose data input is
+    not floating point."""
+    return [
+        f'{node.op_type} {node.name!r}'
+        for node in model.graph.node
+        if node.op_type in TENSORRT_FLOAT_ONLY_OPS
+        and types.get(node.input[0], TensorProto.FLOAT) not in FLOAT_TYPES
+    ]
 
 
 def _non_constant_topk(model: onnx.ModelProto) -> List[str]:
@@ -89,7 +109,8 @@ def portability_problems(model: onnx.ModelProto) -> List[str]:
 
     Checked: the default-domain opset is at least :data:`MIN_OPSET`; every node is a
     default-domain operator in :data:`TENSORRT_8_2_OPS` (so no ``Mod``, ``IsInf``, custom
-    ops, ...); no tensor is float64; every TopK reads a constant k.
+    ops, ...); no tensor is float64; the operators of :data:`TENSORRT_FLOAT_ONLY_OPS` get
+    floating-point data; every TopK reads a constant k.
 
     Args:
         model (onnx.ModelProto): the exported model.
@@ -104,9 +125,12 @@ def portability_problems(model: onnx.ModelProto) -> List[str]:
     for name, count in operator_counts(model).items():
         if name not in TENSORRT_8_2_OPS:
             problems.append(f"{count} {name} node(s): not in TensorRT 8.2's operator list")
-    doubles = sorted(_double_tensors(model))
+    types = element_types(model)
+    doubles = _double_tensors(types)
     if doubles:
         problems.append(f'{len(doubles)} float64 tensor(s), e.g. {doubles[:3]}')
+    for node in _integer_float_only_ops(model, types):
+        problems.append(f'{node} gets integer data: TensorRT 8.2 runs it on floats only')
     for name in _non_constant_topk(model):
         problems.append(f'TopK node {name!r} reads a k computed at run time')
     return problems

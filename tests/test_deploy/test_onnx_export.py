@@ -2,6 +2,8 @@
 portable operators only, and refuses what it cannot export exactly."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -11,6 +13,7 @@ import torch
 from deploy_helpers import CONFIGS, random_crops, tiny_config
 from mmpose.structures import PoseDataSample
 from onnx import TensorProto, helper
+from utils import ROOT
 
 from h3r_mmpose.deploy import (
     EndToEndKeypointModel,
@@ -131,7 +134,8 @@ def test_graph_uses_portable_operators_only(exported, name, flip_test):
 def tiny_graph(op_type: str, dtype: int = TensorProto.FLOAT, opset: int = 13) -> onnx.ModelProto:
     """A one-node graph y = op(x, x) (or op(x)) to feed the portability check."""
     inputs = ['x', 'x'] if op_type in ('Mod', 'Add') else ['x']
-    node = helper.make_node(op_type, inputs, ['y'], **({'fmod': 0} if op_type == 'Mod' else {}))
+    attributes = {'fmod': 0} if op_type == 'Mod' else {}
+    node = helper.make_node(op_type, inputs, ['y'], name='node', **attributes)
     graph = helper.make_graph(
         [node],
         'g',
@@ -150,6 +154,33 @@ def test_portability_check_names_what_tensorrt_lacks():
     doubles = portability_problems(tiny_graph('Add', TensorProto.DOUBLE))
     assert len(doubles) == 1 and doubles[0].startswith('2 float64 tensor(s)')
     assert portability_problems(tiny_graph('Add', opset=10)) == ['opset 10 is below 11']
+    # Clipping integer indices runs in ONNX Runtime, not in TensorRT.
+    assert portability_problems(tiny_graph('Clip')) == []
+    assert portability_problems(tiny_graph('Clip', TensorProto.INT64)) == [
+        "Clip 'node' gets integer data: TensorRT 8.2 runs it on floats only"
+    ]
+
+
+def test_portability_check_wants_a_constant_topk():
+    def topk_graph(k_is_constant: bool) -> onnx.ModelProto:
+        nodes = [helper.make_node('TopK', ['x', 'k'], ['values', 'indices'], name='topk')]
+        inputs = [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 9])]
+        if k_is_constant:
+            k = helper.make_tensor('k_value', TensorProto.INT64, [1], [4])
+            nodes.insert(0, helper.make_node('Constant', [], ['k'], value=k))
+        else:
+            inputs.append(helper.make_tensor_value_info('k', TensorProto.INT64, [1]))
+        outputs = [
+            helper.make_tensor_value_info('values', TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info('indices', TensorProto.INT64, [1, 4]),
+        ]
+        graph = helper.make_graph(nodes, 'g', inputs, outputs)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+
+    assert portability_problems(topk_graph(True)) == []
+    assert portability_problems(topk_graph(False)) == [
+        "TopK node 'topk' reads a k computed at run time"
+    ]
 
 
 def test_metadata_carries_the_crop_settings(exported):
@@ -191,3 +222,15 @@ def test_only_h3r_heads_are_exported(tmp_path):
     )
     with pytest.raises(ValueError, match=r'estimator.head must be an H3RHead, got HeatmapHead'):
         export_onnx(load_estimator(cfg), tmp_path / 'x.onnx')
+
+
+def test_export_tool_writes_a_portable_graph(tmp_path):
+    """tools/deploy/export_onnx.py on the tiny test config (ResNet-18, 128x96 crops)."""
+    out = tmp_path / 'tiny.onnx'
+    command = [sys.executable, str(ROOT / 'tools' / 'deploy' / 'export_onnx.py')]
+    command += [str(ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'), '--out', str(out), '--flip-test']
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    assert 'portable: every operator' in completed.stdout
+    keypoints, scores = run_graph(out, torch.zeros(2, 3, 128, 96))
+    assert keypoints.shape == (2, 17, 2) and scores.shape == (2, 17)

@@ -1,38 +1,81 @@
-"""Sub-pixel landmark benchmark: the same small model trained with MSRA, DARK, UDP, SimCC
-and H3R at heatmap strides 4, 8 and 16, through MMPose's Runner.
+"""Sub-pixel landmark benchmark: the same small model trained with MSRA, DARK, UDP, SimCC and
+H3R heatmaps through MMPose's Runner, with the H3R ablation rows on request.
 
-    python tools/benchmark_training.py [--quick] [--max-iters N] [--strides 4 8 16]
-                                       [--codecs ...] [--out-dir DIR]
+    python tools/benchmark_training.py [--quick] [--backbone resnet|hrnet] [--seed 0 1 2]
+        [--strides 4 8 16] [--rows ...] [--max-iters N] [--image-size 128] [--out-dir DIR]
+    python tools/benchmark_training.py --combine A.json B.json ... --out-dir DIR
 
 Generates the synthetic data on first use (under --out-dir), prints a Markdown table and
-writes training_benchmark.{json,md,png}. The full run takes about 30 minutes on 2 cores;
---quick (CI) under 2 minutes.
+writes training_benchmark.{json,md}, a convergence plot (test EPE against iterations at
+stride 4) and an error-against-stride plot. ``--combine`` merges runs made separately (other
+seeds or backbones, run in parallel) into one report. The default run (ResNet, five rows,
+three strides, one seed) takes about 30 minutes on 2 cores; --quick under 2 minutes.
 """
 
 import argparse
+import dataclasses
+import json
 from pathlib import Path
 
-from h3r_mmpose.benchmarks.training_benchmark import CODECS, STOCHASTIC, STRIDES, run
+from h3r_mmpose.benchmarks.training_benchmark import (
+    ALL_ROWS,
+    BACKBONES,
+    DEFAULT_ROWS,
+    FULL,
+    QUICK,
+    STRIDES,
+    benchmark_training,
+)
+from h3r_mmpose.benchmarks.training_report import combine_reports, write_report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='tiny budget for CI')
     parser.add_argument('--max-iters', type=int, help='training iterations per run')
+    parser.add_argument('--eval-interval', type=int, help='iterations between curve points')
     parser.add_argument('--out-dir', type=Path, default=Path('outputs/training_benchmark'))
-    parser.add_argument('--codecs', nargs='+', choices=CODECS + (STOCHASTIC,), default=CODECS)
-    parser.add_argument('--strides', nargs='+', type=int, choices=STRIDES, default=STRIDES)
+    parser.add_argument('--rows', nargs='+', choices=ALL_ROWS, default=list(DEFAULT_ROWS))
+    parser.add_argument('--strides', nargs='+', type=int, choices=STRIDES, default=list(STRIDES))
+    parser.add_argument('--backbone', choices=BACKBONES, default='resnet')
+    parser.add_argument(
+        '--seed',
+        nargs='+',
+        type=int,
+        default=[0],
+        dest='seeds',
+        help='training seeds (initialisation and batch order)',
+    )
+    parser.add_argument('--image-size', type=int, default=128, help='square input size in px')
+    parser.add_argument(
+        '--combine',
+        nargs='+',
+        type=Path,
+        metavar='JSON',
+        help='merge these result files into one report instead of training',
+    )
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args()
-    _, paths = run(
-        args.out_dir,
-        quick=args.quick,
-        progress=not args.no_progress,
-        max_iters=args.max_iters,
-        codecs=args.codecs,
-        strides=args.strides,
-    )
-    print(Path(paths['markdown']).read_text())
+
+    if args.combine:
+        report = combine_reports([json.loads(path.read_text()) for path in args.combine])
+    else:
+        budget = QUICK if args.quick else FULL
+        overrides = dict(max_iters=args.max_iters, eval_interval=args.eval_interval)
+        budget = dataclasses.replace(budget, **{k: v for k, v in overrides.items() if v})
+        report = benchmark_training(
+            args.out_dir,
+            budget=budget,
+            image_size=args.image_size,
+            rows=args.rows,
+            strides=args.strides,
+            backbone=args.backbone,
+            seeds=args.seeds,
+            progress=not args.no_progress,
+        )
+        report['meta']['quick'] = args.quick
+    paths = write_report(report, args.out_dir)
+    print(paths['markdown'].read_text())
     for kind, path in paths.items():
         print(f'{kind}: {path}')
 

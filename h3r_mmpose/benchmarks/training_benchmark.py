@@ -1,37 +1,41 @@
 """The sub-pixel landmark benchmark: the same small model trained with each codec.
 
-Every run trains the same network (a narrow ResNet-18, deconvolutions up to the heatmap
-stride) on the same synthetic landmarks (exact sub-pixel ground truth, see
-:mod:`h3r_mmpose.datasets.synthetic_landmarks`) with the same schedule, through MMPose's
-real ``Runner``, pipeline and metrics; only the codec and the head that goes with it change:
+Every run trains the same network on the same synthetic landmarks (exact sub-pixel ground
+truth, see :mod:`h3r_mmpose.benchmarks.synthetic_landmarks`) with the same schedule, through
+MMPose's real ``Runner``, pipeline and metrics; only the codec, the loss and the head's
+output layer change. Two network families, as users train them:
 
-==================  ================================================================
-codec               head and loss
-==================  ================================================================
-MSRAHeatmap         ``HeatmapHead`` + ``KeypointMSELoss`` (sigma 2 cells)
-DARK                the same with ``unbiased=True``
-UDPHeatmap          the same, ``TopdownAffine(use_udp=True)``
-SimCCLabel          ``SimCCHead`` + ``KLDiscretLoss``, split ratio ``1/stride``
-H3R (ours)          ``H3RHead`` + ``HeatmapCrossEntropyLoss``, expected target
-H3R stochastic      the same with the paper's one-hot draws (on request only)
-==================  ================================================================
+- ``resnet``: a SimpleBaseline (narrow ResNet-18, features at 1/32, one deconvolution per
+  halving of the stride; MMPose's ResNet configs), at strides 4, 8 and 16;
+- ``hrnet``: MMPose's ``HRNet`` (narrow, one module per stage), whose 1/4 features feed a
+  1x1 layer as in the stock HRNet configs; stride 4, the stride those configs use.
 
-Reported per codec and stride, on the test split: the mean end-point error in input pixels
-(``EPE``; the crop is the whole image, so input and image pixels coincide), the NME
-normalised by the image size, the codec's quantization floor on the same test images, the
-training wall time and the model's FLOPs. Each run's test also appends a leaderboard row
-(``LeaderboardHook``) to ``<out_dir>/leaderboard.jsonl``; ``tools/leaderboard.py`` renders it.
+==============================  ===========================================================
+row                             training and decoding
+==============================  ===========================================================
+MSRAHeatmap, DARK, UDPHeatmap   ``HeatmapHead`` + ``KeypointMSELoss`` (Gaussian, sigma 2)
+SimCCLabel                      ``SimCCHead`` + ``KLDiscretLoss``, split ratio ``1/stride``
+H3R rows (:data:`H3R_ROWS`)     ``H3RHead``; target, loss, schedule and decoder per row
+==============================  ===========================================================
+
+Rows that train the same way and differ only in the decoder share one training run; each
+decoder is then tested on the trained checkpoint. Reported per row, stride and seed: the test
+EPE in input pixels (the crop is the whole image), the NME, the codec's quantization floor,
+the training time, the FLOPs, and the test EPE at regular intervals during training (the
+convergence curve). Each test appends a leaderboard row (``LeaderboardHook``).
 """
 
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from tqdm import tqdm
 
@@ -40,45 +44,103 @@ import h3r_mmpose  # noqa: F401  (registers our modules)
 from ..datasets.synthetic_landmarks import make_synthetic_landmarks
 from ..engine.leaderboard import read_rows
 
-CODECS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel', 'H3R (ours)')
-#: The paper's one-hot draws; not in the default run (it would add a third to its time).
-STOCHASTIC = 'H3R stochastic (ours)'
-STRIDES = (4, 8, 16)
 OURS = 'H3R (ours)'
-BACKBONE_STRIDE = 32
-BACKBONE_CHANNELS = 128
+PEERS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel')
+STRIDES = (4, 8, 16)
+BACKBONES = ('resnet', 'hrnet')
+RESNET_STRIDE = 32
+RESNET_CHANNELS = 128
+#: Branch widths of the benchmark's HRNet (HRNet-W16 layout, one block per branch).
+HRNET_WIDTHS = (16, 32, 64, 128)
+HRNET_STRIDE = 4
+
+CROSS_ENTROPY = dict(type='HeatmapCrossEntropyLoss')
+BINARY = dict(type='HeatmapBinaryCrossEntropyLoss')
 
 
-def codec_and_head(
-    codec_name: str, stride: int, input_size: Tuple[int, int], num_keypoints: int
-) -> Tuple[dict, dict]:
-    """The codec config and the head config that trains it, for one heatmap stride.
+@dataclass(frozen=True)
+class H3RRow:
+    """How one H3R row trains and decodes.
 
-    The backbone's features are at 1/32 of the input; heatmap heads upsample them with
-    ``log2(32 / stride)`` deconvolutions (3 for stride 4, 1 for stride 16).
+    Attributes:
+        target_type (str): the codec's ``target_type``.
+        loss (dict): the head's loss config.
+        annealing (dict, optional): a ``TargetSigmaAnnealingHook`` config.
+        decoder (dict): the codec's decoding arguments.
     """
-    heatmap_size = (input_size[0] // stride, input_size[1] // stride)
-    num_deconvs = int(np.log2(BACKBONE_STRIDE // stride))
-    heatmap_head = dict(
-        in_channels=BACKBONE_CHANNELS,
+
+    target_type: str = 'expected'
+    loss: dict = field(default_factory=lambda: dict(CROSS_ENTROPY))
+    annealing: Optional[dict] = None
+    decoder: dict = field(default_factory=lambda: dict(decoder='mean_shift', radius=2.0))
+
+    def training_key(self) -> str:
+        """Rows with equal keys share one training run."""
+        return json.dumps([self.target_type, self.loss, self.annealing], sort_keys=True)
+
+
+ANNEALED = dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)
+#: Every H3R form the benchmark can train; ``OURS`` is what the shipped configs use.
+H3R_ROWS: Dict[str, H3RRow] = {
+    OURS: H3RRow(annealing=ANNEALED),
+    'H3R CE, top-4 (v0.1)': H3RRow(decoder=dict(decoder='topk', topk=4)),
+    'H3R CE, mean shift': H3RRow(),
+    'H3R annealed, top-4': H3RRow(annealing=ANNEALED, decoder=dict(decoder='topk', topk=4)),
+    'H3R Gaussian s1, mean shift': H3RRow(
+        loss=dict(CROSS_ENTROPY, target_sigma=1.0), decoder=dict(decoder='mean_shift', radius=4.5)
+    ),
+    'H3R paper (binary, one-hot, top-9)': H3RRow(
+        target_type='stochastic', loss=BINARY, decoder=dict(decoder='paper', topk=9)
+    ),
+    'H3R binary one-hot, mean shift': H3RRow(target_type='stochastic', loss=BINARY),
+}
+#: Rows of the default run: the peers and ours. The other H3R rows are the ablation.
+DEFAULT_ROWS = PEERS + (OURS,)
+ALL_ROWS = PEERS + tuple(H3R_ROWS)
+
+
+def heatmap_head(backbone: str, stride: int, num_keypoints: int) -> dict:
+    """The layers of a heatmap head for the backbone, without type, loss or decoder."""
+    if backbone == 'hrnet':
+        return dict(
+            in_channels=HRNET_WIDTHS[0], out_channels=num_keypoints, deconv_out_channels=None
+        )
+    num_deconvs = int(np.log2(RESNET_STRIDE // stride))
+    return dict(
+        in_channels=RESNET_CHANNELS,
         out_channels=num_keypoints,
         deconv_out_channels=(64,) * num_deconvs,
         deconv_kernel_sizes=(4,) * num_deconvs,
     )
-    mse = dict(type='KeypointMSELoss', use_target_weight=True)
-    if codec_name in ('MSRAHeatmap', 'DARK'):
-        codec = dict(
-            type='MSRAHeatmap',
-            input_size=input_size,
-            heatmap_size=heatmap_size,
-            sigma=2,
-            unbiased=codec_name == 'DARK',
+
+
+def codec_and_head(
+    row: str, stride: int, input_size: Tuple[int, int], num_keypoints: int, backbone: str = 'resnet'
+) -> Tuple[dict, dict]:
+    """The codec config and the head config that trains it, for one heatmap stride.
+
+    Raises:
+        ValueError: for an unknown row or backbone, or a stride the backbone's stock head
+            cannot produce (HRNet's features are at 1/4).
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f'backbone must be one of {BACKBONES}, got {backbone!r}')
+    if backbone == 'hrnet' and stride != HRNET_STRIDE:
+        raise ValueError(
+            f'stride {stride} is not available with backbone hrnet: its stock head reads the '
+            f'1/{HRNET_STRIDE} features, so only stride {HRNET_STRIDE} compares codecs fairly'
         )
-        return codec, dict(type='HeatmapHead', loss=mse, decoder=codec, **heatmap_head)
-    if codec_name == 'UDPHeatmap':
-        codec = dict(type='UDPHeatmap', input_size=input_size, heatmap_size=heatmap_size, sigma=2)
-        return codec, dict(type='HeatmapHead', loss=mse, decoder=codec, **heatmap_head)
-    if codec_name == 'SimCCLabel':
+    heatmap_size = (input_size[0] // stride, input_size[1] // stride)
+    sizes = dict(input_size=input_size, heatmap_size=heatmap_size)
+    layers = heatmap_head(backbone, stride, num_keypoints)
+    mse = dict(type='KeypointMSELoss', use_target_weight=True)
+    if row in ('MSRAHeatmap', 'DARK'):
+        codec = dict(type='MSRAHeatmap', sigma=2, unbiased=row == 'DARK', **sizes)
+        return codec, dict(type='HeatmapHead', loss=mse, decoder=codec, **layers)
+    if row == 'UDPHeatmap':
+        codec = dict(type='UDPHeatmap', sigma=2, **sizes)
+        return codec, dict(type='HeatmapHead', loss=mse, decoder=codec, **layers)
+    if row == 'SimCCLabel':
         split_ratio = 1 / stride
         # MMPose's stock SimCC label is 3 px wide (sigma 6 bins at 2 bins per pixel).
         codec = dict(
@@ -88,48 +150,84 @@ def codec_and_head(
             sigma=3.0 * split_ratio,
             simcc_split_ratio=split_ratio,
         )
-        featuremap_size = (input_size[0] // BACKBONE_STRIDE, input_size[1] // BACKBONE_STRIDE)
+        feature_stride = HRNET_STRIDE if backbone == 'hrnet' else RESNET_STRIDE
         return codec, dict(
             type='SimCCHead',
-            in_channels=BACKBONE_CHANNELS,
+            in_channels=layers['in_channels'],
             out_channels=num_keypoints,
             input_size=input_size,
-            in_featuremap_size=featuremap_size,
+            in_featuremap_size=(input_size[0] // feature_stride, input_size[1] // feature_stride),
             simcc_split_ratio=split_ratio,
             deconv_out_channels=None,
             loss=dict(type='KLDiscretLoss', use_target_weight=True),
             decoder=codec,
         )
-    if codec_name in (OURS, STOCHASTIC):
+    if row in H3R_ROWS:
+        form = H3R_ROWS[row]
         codec = dict(
-            type='RandomizedRoundingHeatmap',
-            input_size=input_size,
-            heatmap_size=heatmap_size,
-            target_type='stochastic' if codec_name == STOCHASTIC else 'expected',
+            type='RandomizedRoundingHeatmap', target_type=form.target_type, **sizes, **form.decoder
         )
-        return codec, dict(type='H3RHead', decoder=codec, **heatmap_head)
-    raise ValueError(f'codec_name must be one of {CODECS + (STOCHASTIC,)}, got {codec_name!r}')
+        return codec, dict(type='H3RHead', loss=dict(form.loss), decoder=codec, **layers)
+    raise ValueError(f'row must be one of {ALL_ROWS}, got {row!r}')
 
 
-def run_name(codec_name: str) -> str:
-    """A file-system friendly name: 'H3R stochastic (ours)' -> 'H3R_stochastic'."""
-    return codec_name.replace(' (ours)', '').replace(' ', '_')
+def backbone_config(backbone: str) -> dict:
+    """The benchmark's narrow ResNet-18 or HRNet."""
+    if backbone == 'resnet':
+        return dict(type='ResNet', depth=18, stem_channels=16, base_channels=16)
+    stages = {}
+    for index, (name, block) in enumerate(
+        [('stage1', 'BOTTLENECK'), ('stage2', 'BASIC'), ('stage3', 'BASIC'), ('stage4', 'BASIC')]
+    ):
+        branches = max(1, index + 1)
+        widths = (HRNET_WIDTHS[0] * 2,) if index == 0 else HRNET_WIDTHS[:branches]
+        stages[name] = dict(
+            num_modules=1,
+            num_branches=branches,
+            block=block,
+            num_blocks=(1,) * branches,
+            num_channels=widths,
+        )
+    return dict(type='HRNet', in_channels=3, extra=stages)
+
+
+def run_name(row: str) -> str:
+    """A file-system friendly name: 'H3R CE, top-4 (v0.1)' -> 'H3R_CE_top-4_v0.1'."""
+    kept = ''.join(c if c.isalnum() or c in '-.' else '_' for c in row.replace(' (ours)', ''))
+    return '_'.join(part for part in kept.split('_') if part)
+
+
+@dataclass
+class Budget:
+    """How much data and training a benchmark run gets."""
+
+    num_train: int
+    num_test: int
+    max_iters: int
+    batch_size: int
+    #: Test EPE is measured every ``eval_interval`` iterations for the convergence curve.
+    eval_interval: int
+
+
+QUICK = Budget(num_train=64, num_test=32, max_iters=8, batch_size=8, eval_interval=4)
+FULL = Budget(num_train=2000, num_test=500, max_iters=1200, batch_size=32, eval_interval=150)
 
 
 def run_config(
-    codec_name: str,
+    row: str,
     stride: int,
+    backbone: str,
     data_root: Path,
     work_dir: Path,
     leaderboard_file: Path,
     input_size: Tuple[int, int],
     num_keypoints: int,
-    max_iters: int,
-    batch_size: int,
+    budget: Budget,
     seed: int,
 ) -> Config:
-    """A complete MMEngine config for one training run; its test appends a leaderboard row."""
-    codec, head = codec_and_head(codec_name, stride, input_size, num_keypoints)
+    """A complete MMEngine config for one training run, validated on the test split every
+    ``budget.eval_interval`` iterations; its test appends a leaderboard row."""
+    codec, head = codec_and_head(row, stride, input_size, num_keypoints, backbone)
     use_udp = codec['type'] == 'UDPHeatmap'
     # The box is the whole image (padding 1.0): crop pixels are image pixels.
     test_pipeline = [
@@ -155,12 +253,25 @@ def run_config(
             pipeline=pipeline,
         )
 
+    def test_loader() -> dict:
+        return dict(
+            batch_size=64,
+            num_workers=0,
+            drop_last=False,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dataset('test', test_pipeline),
+        )
+
+    custom_hooks: List[dict] = [dict(type='LeaderboardHook', out_file=str(leaderboard_file))]
+    if row in H3R_ROWS and H3R_ROWS[row].annealing is not None:
+        custom_hooks.append(dict(H3R_ROWS[row].annealing))
+    max_iters = budget.max_iters
     warmup = max(1, max_iters // 20)
     return Config(
         dict(
             default_scope='mmpose',
             work_dir=str(work_dir),
-            experiment_name=f'{run_name(codec_name)}_s{stride}',
+            experiment_name=f'{run_name(row)}_{backbone}_s{stride}_seed{seed}',
             log_level='WARNING',
             randomness=dict(seed=seed),
             env_cfg=dict(
@@ -175,7 +286,7 @@ def run_config(
                 checkpoint=None,
             ),
             log_processor=dict(by_epoch=False),
-            custom_hooks=[dict(type='LeaderboardHook', out_file=str(leaderboard_file))],
+            custom_hooks=custom_hooks,
             model=dict(
                 type='TopdownPoseEstimator',
                 data_preprocessor=dict(
@@ -184,18 +295,18 @@ def run_config(
                     std=[58.395, 57.12, 57.375],
                     bgr_to_rgb=True,
                 ),
-                backbone=dict(type='ResNet', depth=18, stem_channels=16, base_channels=16),
+                backbone=backbone_config(backbone),
                 head=head,
                 test_cfg=dict(flip_test=False),
             ),
             train_dataloader=dict(
-                batch_size=batch_size,
+                batch_size=budget.batch_size,
                 num_workers=0,
                 sampler=dict(type='InfiniteSampler', shuffle=True),
                 dataset=dataset('train', train_pipeline),
             ),
             train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1
+                type='IterBasedTrainLoop', max_iters=max_iters, val_interval=budget.eval_interval
             ),
             optim_wrapper=dict(optimizer=dict(type='Adam', lr=2e-3)),
             param_scheduler=[
@@ -209,13 +320,10 @@ def run_config(
                     by_epoch=False,
                 ),
             ],
-            test_dataloader=dict(
-                batch_size=64,
-                num_workers=0,
-                drop_last=False,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dataset('test', test_pipeline),
-            ),
+            val_dataloader=test_loader(),
+            val_cfg=dict(type='ValLoop'),
+            val_evaluator=[dict(type='EPE')],
+            test_dataloader=test_loader(),
             test_cfg=dict(type='TestLoop'),
             test_evaluator=[
                 dict(type='EPE'),
@@ -226,202 +334,157 @@ def run_config(
     )
 
 
-def train_and_test(cfg: Config) -> Dict[str, float]:
-    """Train, test and measure one run (params and FLOPs from its leaderboard row)."""
+class ConvergenceRecorder(Hook):
+    """Records the validation EPE after each validation: the convergence curve."""
+
+    priority = 'LOW'
+
+    def __init__(self) -> None:
+        self.curve: List[Tuple[int, float]] = []
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        self.curve.append((runner.iter, float((metrics or {})['EPE'])))
+
+
+def test_run(cfg: Config, state_dict: dict) -> Dict[str, float]:
+    """Test the model of a run's config with the given weights and read its figures."""
     runner = Runner.from_cfg(cfg)
-    start = time.perf_counter()
-    runner.train()
-    train_seconds = time.perf_counter() - start
+    runner.model.load_state_dict(state_dict)
     metrics = runner.test()
     leaderboard_row = read_rows(cfg.custom_hooks[0]['out_file'])[-1]
     return dict(
         epe_px=float(metrics['EPE']),
         nme=float(metrics['NME']),
         floor_px=float(metrics['floor/error_px']),
-        train_seconds=train_seconds,
         flops=leaderboard_row['flops'],
         params=leaderboard_row['params'],
     )
 
 
-def benchmark_training(
-    out_dir: Path,
-    num_train: int = 2000,
-    num_test: int = 500,
-    image_size: Tuple[int, int] = (128, 128),
-    num_keypoints: int = 5,
-    max_iters: int = 1200,
-    batch_size: int = 32,
-    codecs: Sequence[str] = CODECS,
-    strides: Sequence[int] = STRIDES,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict:
-    """Generate the data (once per size and seed) and train every codec at every stride.
+def train_and_test(
+    configs: Dict[str, Config],
+) -> Dict[str, dict]:
+    """Train the first config, then test the trained model with every config's decoder.
+
+    Args:
+        configs (dict): row name -> config; all train the same way (equal
+            :meth:`H3RRow.training_key`), the first one is trained.
 
     Returns:
-        dict: ``meta`` (parameters, versions) and ``results`` (one row per codec and
-        stride with ``epe_px``, ``nme``, ``floor_px``, ``train_seconds``, ``flops``,
-        ``params``).
+        dict: row name -> figures (see :func:`test_run`) plus ``train_seconds`` and the
+        convergence ``curve`` [(iteration, EPE px)] measured with the first row's decoder.
     """
-    data_root = out_dir / f'data_{image_size[0]}x{image_size[1]}_k{num_keypoints}_s{seed}'
-    marker = data_root / f'.complete_{num_train}_{num_test}'
+    first = next(iter(configs.values()))
+    runner = Runner.from_cfg(first)
+    recorder = ConvergenceRecorder()
+    runner.register_hook(recorder)
+    start = time.perf_counter()
+    runner.train()
+    train_seconds = time.perf_counter() - start
+    weights = runner.model.state_dict()
+    figures = {}
+    for row, cfg in configs.items():
+        cfg = cfg.copy()
+        cfg.work_dir = str(Path(cfg.work_dir) / 'test')
+        figures[row] = dict(
+            test_run(cfg, weights), train_seconds=train_seconds, curve=recorder.curve
+        )
+    return figures
+
+
+def training_groups(rows: Sequence[str]) -> List[List[str]]:
+    """Rows grouped by how they train, in first-appearance order; peers train alone."""
+    groups: Dict[str, List[str]] = {}
+    for row in rows:
+        key = H3R_ROWS[row].training_key() if row in H3R_ROWS else row
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def benchmark_training(
+    out_dir: Path,
+    budget: Budget = FULL,
+    image_size: int = 128,
+    num_keypoints: int = 5,
+    rows: Sequence[str] = DEFAULT_ROWS,
+    strides: Sequence[int] = STRIDES,
+    backbone: str = 'resnet',
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+) -> dict:
+    """Generate the data (once per size) and train every row at every stride and seed.
+
+    The data is the same for every seed (generated with seed 0); the seed sets the
+    network's initialisation and the batch order.
+
+    Returns:
+        dict: ``meta`` (parameters, versions) and ``results``: one dict per row, stride and
+        seed with ``epe_px``, ``nme``, ``floor_px``, ``train_seconds``, ``flops``,
+        ``params`` and ``curve``.
+    """
+    input_size = (image_size, image_size)
+    data_root = out_dir / f'data_{image_size}x{image_size}_k{num_keypoints}'
+    marker = data_root / f'.complete_{budget.num_train}_{budget.num_test}'
     if not marker.exists():
         make_synthetic_landmarks(
             data_root,
-            num_train=num_train,
+            num_train=budget.num_train,
             num_val=0,
-            num_test=num_test,
-            image_size=image_size,
+            num_test=budget.num_test,
+            image_size=input_size,
             num_keypoints=num_keypoints,
-            seed=seed,
+            seed=0,
         )
         marker.touch()
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     leaderboard_file = out_dir / 'leaderboard.jsonl'
-    leaderboard_file.unlink(missing_ok=True)  # this run's rows only
-    rows: List[dict] = []
-    jobs = [(codec, stride) for stride in strides for codec in codecs]
+    jobs = [
+        (group, stride, seed)
+        for stride in strides
+        for seed in seeds
+        for group in training_groups(rows)
+    ]
+    results: List[dict] = []
     bar = tqdm(jobs, desc='training runs', disable=not progress)
-    for codec_name, stride in bar:
-        bar.set_postfix_str(f'{codec_name} stride {stride}')
-        cfg = run_config(
-            codec_name,
-            stride,
-            data_root,
-            out_dir / 'runs' / f'{run_name(codec_name)}_s{stride}',
-            leaderboard_file,
-            image_size,
-            num_keypoints,
-            max_iters,
-            batch_size,
-            seed,
-        )
-        rows.append(
-            dict(
-                codec=codec_name,
-                stride=stride,
-                heatmap_size=[image_size[0] // stride, image_size[1] // stride],
-                **train_and_test(cfg),
+    for group, stride, seed in bar:
+        bar.set_postfix_str(f'{group[0]} {backbone} stride {stride} seed {seed}')
+        configs = {
+            row: run_config(
+                row,
+                stride,
+                backbone,
+                data_root,
+                out_dir / 'runs' / f'{run_name(group[0])}_{backbone}_s{stride}_seed{seed}',
+                leaderboard_file,
+                input_size,
+                num_keypoints,
+                budget,
+                seed,
             )
-        )
+            for row in group
+        }
+        for row, figures in train_and_test(configs).items():
+            results.append(
+                dict(
+                    codec=row,
+                    backbone=backbone,
+                    stride=stride,
+                    seed=seed,
+                    heatmap_size=[image_size // stride] * 2,
+                    **figures,
+                )
+            )
     meta = dict(
-        num_train=num_train,
-        num_test=num_test,
-        image_size=list(image_size),
+        num_train=budget.num_train,
+        num_test=budget.num_test,
+        image_size=list(input_size),
         num_keypoints=num_keypoints,
-        max_iters=max_iters,
-        batch_size=batch_size,
-        seed=seed,
+        max_iters=budget.max_iters,
+        batch_size=budget.batch_size,
+        eval_interval=budget.eval_interval,
+        backbone=backbone,
+        seeds=list(seeds),
         torch_threads=torch.get_num_threads(),
         torch=torch.__version__,
     )
-    return dict(meta=meta, results=rows)
-
-
-def markdown_table(report: dict) -> str:
-    """One row per codec, error columns per stride, plus cost columns."""
-    results = report['results']
-    strides = sorted({r['stride'] for r in results})
-    image_width = report['meta']['image_size'][0]
-    header = (
-        ['codec']
-        + [f'EPE px s{s}' for s in strides]
-        + [f'NME % s{s}' for s in strides]
-        + [f'floor px s{s}' for s in strides]
-        + [f'train s (s{s})' for s in strides]
-        + [f'GFLOPs s{s}' for s in strides]
-    )
-    growth = len(strides) > 1  # how the error grows from the finest to the coarsest map
-    header += [f'EPE s{strides[-1]} / s{strides[0]}'] if growth else []
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    for codec in dict.fromkeys(r['codec'] for r in results):
-        by_stride = {r['stride']: r for r in results if r['codec'] == codec}
-        cells = [codec]
-        cells += [f'{by_stride[s]["epe_px"]:.3f}' for s in strides]
-        cells += [f'{100 * by_stride[s]["nme"]:.3f}' for s in strides]
-        cells += [f'{by_stride[s]["floor_px"]:.3f}' for s in strides]
-        cells += [f'{by_stride[s]["train_seconds"]:.0f}' for s in strides]
-        cells += [f'{by_stride[s]["flops"] / 1e9:.3f}' for s in strides]
-        if growth:
-            ratio = by_stride[strides[-1]]['epe_px'] / by_stride[strides[0]]['epe_px']
-            cells.append(f'{ratio:.2f}x')
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    note = (
-        f'\nEPE: mean end-point error on the test split in input pixels '
-        f"({image_width}-px images); NME: EPE / image size; floor: the codec's own "
-        'round-trip error on the same test labels (the error of a network that outputs '
-        "the codec's target exactly).\n"
-    )
-    return '\n'.join(lines) + '\n' + note
-
-
-def plot_error_vs_stride(report: dict, path: Path) -> None:
-    """Test error (solid) and quantization floor (dotted) against stride."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, axis = plt.subplots(figsize=(7, 4.8))
-    for index, codec in enumerate(dict.fromkeys(r['codec'] for r in report['results'])):
-        rows = sorted(
-            (r for r in report['results'] if r['codec'] == codec), key=lambda r: r['stride']
-        )
-        strides = [r['stride'] for r in rows]
-        axis.plot(strides, [r['epe_px'] for r in rows], 'o-', color=f'C{index}', label=codec)
-        axis.plot(
-            strides, [max(r['floor_px'], 1e-2) for r in rows], ':', color=f'C{index}', alpha=0.7
-        )
-    axis.set(
-        xscale='log',
-        yscale='log',
-        xlabel='heatmap stride (input px per cell)',
-        ylabel='test error (input px)',
-        title='Trained error (solid) and quantization floor (dotted, shown >= 0.01)',
-    )
-    axis.set_xticks([4, 8, 16], ['4', '8', '16'])
-    axis.xaxis.set_minor_formatter(plt.NullFormatter())
-    axis.grid(True, which='both', alpha=0.3)
-    axis.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
-    """Write JSON, Markdown and PNG; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = dict(
-        json=out_dir / 'training_benchmark.json',
-        markdown=out_dir / 'training_benchmark.md',
-        plot=out_dir / 'training_benchmark.png',
-        leaderboard=out_dir / 'leaderboard.jsonl',
-    )
-    paths['json'].write_text(json.dumps(report, indent=1))
-    paths['markdown'].write_text(markdown_table(report))
-    plot_error_vs_stride(report, paths['plot'])
-    return paths
-
-
-QUICK = dict(num_train=64, num_test=32, max_iters=8, batch_size=8)
-FULL = dict(num_train=2000, num_test=500, max_iters=1200, batch_size=32)
-
-
-def run(
-    out_dir: Path,
-    quick: bool = False,
-    progress: bool = True,
-    max_iters: Optional[int] = None,
-    codecs: Sequence[str] = CODECS,
-    strides: Sequence[int] = STRIDES,
-) -> Tuple[dict, Dict[str, Path]]:
-    """Run the benchmark with the quick (CI) or full budget and write the outputs."""
-    budget = dict(QUICK if quick else FULL)
-    if max_iters is not None:
-        budget['max_iters'] = max_iters
-    report = benchmark_training(
-        out_dir, progress=progress, codecs=codecs, strides=strides, **budget
-    )
-    report['meta']['quick'] = quick
-    return report, write_report(report, out_dir)
+    return dict(meta=meta, results=results)

@@ -1,5 +1,5 @@
-"""tools/benchmark_training.py --quick end to end: every codec and stride trains, is tested
-through MMPose's Runner and lands in the JSON, table and plot."""
+"""tools/benchmark_training.py --quick end to end: rows train and are tested through MMPose's
+Runner (rows that train alike share one run) and land in the JSON, table and plots."""
 
 import json
 import subprocess
@@ -8,57 +8,84 @@ from pathlib import Path
 
 import pytest
 
-from h3r_mmpose.benchmarks.training_benchmark import CODECS, STRIDES, codec_and_head, markdown_table
+from h3r_mmpose.benchmarks.training_benchmark import (
+    DEFAULT_ROWS,
+    H3R_ROWS,
+    OURS,
+    codec_and_head,
+    training_groups,
+)
+from h3r_mmpose.benchmarks.training_report import results_table, verdict
 from h3r_mmpose.engine.leaderboard import read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Two H3R rows that share one training run, and a peer.
+ROWS = ('DARK', 'H3R CE, mean shift', 'H3R CE, top-4 (v0.1)')
 
 
-def test_quick_training_benchmark_covers_every_codec_and_stride(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            'tools/benchmark_training.py',
-            '--quick',
-            '--no-progress',
-            '--out-dir',
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
+    command = [sys.executable, 'tools/benchmark_training.py', '--quick', '--no-progress']
+    command += ['--out-dir', str(tmp_path), '--strides', '4', '16', '--rows', *ROWS]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / 'training_benchmark.json').read_text())
-    assert report['meta']['quick'] is True
-    runs = {(r['codec'], r['stride']) for r in report['results']}
-    assert runs == {(codec, stride) for codec in CODECS for stride in STRIDES}
+    assert report['meta']['quick'] is True and report['meta']['max_iters'] == 8
+    runs = [(r['codec'], r['stride']) for r in report['results']]
+    assert sorted(runs) == sorted((row, stride) for row in ROWS for stride in (4, 16))
+    by_run = {(r['codec'], r['stride']): r for r in report['results']}
     for row in report['results']:
         assert row['heatmap_size'] == [128 // row['stride']] * 2
-        assert row['epe_px'] >= 0 and row['train_seconds'] > 0 and row['flops'] > 0
         assert row['nme'] == pytest.approx(row['epe_px'] / 128, rel=1e-4)
-        if row['codec'] == 'H3R (ours)':
+        # Validation every 4 of the 8 iterations: the curve's points.
+        assert [point[0] for point in row['curve']] == [4, 8]
+        if row['codec'] in H3R_ROWS:
             assert row['floor_px'] < 1e-3  # lossless on the exact labels
-        elif row['codec'] == 'MSRAHeatmap':
-            assert row['floor_px'] > 0.25 * row['stride']  # rounding to the grid
-    assert (tmp_path / 'training_benchmark.png').stat().st_size > 10_000
-    assert markdown_table(report) in result.stdout
+        else:
+            assert row['floor_px'] > 0.01 * row['stride']
+    for stride in (4, 16):
+        shared, other = by_run['H3R CE, mean shift', stride], by_run['H3R CE, top-4 (v0.1)', stride]
+        # One training run, two decoders: same curve and time, different test figures.
+        assert shared['curve'] == other['curve']
+        assert shared['train_seconds'] == other['train_seconds']
+        assert shared['epe_px'] != other['epe_px']
+    for name in ('convergence', 'strides'):
+        assert (tmp_path / f'training_benchmark_{name}.png').stat().st_size > 10_000
+    assert results_table(report['results']) in result.stdout
 
-    # Every run's test appended one leaderboard row with its figures.
+    # Every test appended one leaderboard row with its figures.
     board = read_rows(str(tmp_path / 'leaderboard.jsonl'))
     assert len(board) == len(runs)
-    for row, result_row in zip(board, report['results']):
-        assert row['dataset'] == 'synthetic_landmarks'
-        assert row['metrics']['EPE'] == pytest.approx(result_row['epe_px'])
-        assert row['flops'] == result_row['flops'] > 0
+    assert sorted(row['metrics']['EPE'] for row in board) == pytest.approx(
+        sorted(r['epe_px'] for r in report['results'])
+    )
+
+
+def test_rows_that_train_alike_share_a_run():
+    groups = training_groups(['DARK', OURS, 'H3R CE, top-4 (v0.1)', 'H3R annealed, top-4'])
+    assert groups == [['DARK'], [OURS, 'H3R annealed, top-4'], ['H3R CE, top-4 (v0.1)']]
+    assert OURS in DEFAULT_ROWS
 
 
 def test_heads_match_their_heatmap_strides():
-    for stride in STRIDES:
-        codec, head = codec_and_head('H3R (ours)', stride, (128, 128), 5)
+    for stride in (4, 8, 16):
+        codec, head = codec_and_head(OURS, stride, (128, 128), 5)
         assert codec['heatmap_size'] == (128 // stride, 128 // stride)
         # ResNet features are at 1/32: one deconvolution per halving of the stride.
         assert len(head['deconv_out_channels']) == {4: 3, 8: 2, 16: 1}[stride]
-    with pytest.raises(ValueError, match=r"codec_name must be one of .* got 'Gaussian'"):
+    codec, head = codec_and_head('DARK', 4, (128, 128), 5, backbone='hrnet')
+    assert head['deconv_out_channels'] is None and codec['heatmap_size'] == (32, 32)
+    with pytest.raises(ValueError, match=r"row must be one of .* got 'Gaussian'"):
         codec_and_head('Gaussian', 4, (128, 128), 5)
+    with pytest.raises(ValueError, match='stride 8 is not available with backbone hrnet'):
+        codec_and_head(OURS, 8, (128, 128), 5, backbone='hrnet')
+    with pytest.raises(ValueError, match="backbone must be one of .* got 'vit'"):
+        codec_and_head(OURS, 4, (128, 128), 5, backbone='vit')
+
+
+def test_verdict_counts_a_difference_only_beyond_the_spreads():
+    def runs(*values):
+        return [dict(epe_px=value) for value in values]
+
+    assert verdict(runs(0.50, 0.52, 0.54), [runs(0.70, 0.71, 0.72)]) == '-26.8% (win)'
+    assert verdict(runs(0.60, 0.70, 0.80), [runs(0.70, 0.71, 0.72)]).endswith('(within spread)')
+    assert verdict(runs(0.90, 0.91), [runs(0.70, 0.71), runs(0.95, 0.96)]).endswith('(loss)')

@@ -17,6 +17,7 @@ from mmpose.structures.keypoint import flip_keypoints
 
 import h3r_mmpose  # noqa: F401  (registers the codec)
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
+from h3r_mmpose.codecs.utils import input_to_grid, max_cells
 
 STRIDES = (1, 2, 4, 8, 16)
 INPUT_SIZES = ((192, 256), (256, 256))
@@ -59,7 +60,7 @@ def frame_points(input_size, num_random: int, rng: np.random.Generator) -> np.nd
 
 def support_cells(codec: RandomizedRoundingHeatmap, point: np.ndarray) -> np.ndarray:
     """The four (col, row) cells around a point, in the codec's grid."""
-    grid = point * codec.scale
+    grid = input_to_grid(point, codec.input_size, codec.heatmap_size)
     low = np.minimum(np.floor(grid), np.asarray(codec.heatmap_size) - 2)
     return np.array([low, low + [1, 0], low + [0, 1], low + 1], dtype=int)
 
@@ -81,7 +82,7 @@ def test_topk_4_is_the_smallest_lossless_value():
     keypoints = frame_points((192, 256), 500, np.random.default_rng(0))
     errors = {}
     for topk in (3, 4):
-        codec = build(stride=8, topk=topk)
+        codec = build(stride=8, decoder='topk', topk=topk)
         decoded, _ = codec.decode(codec.encode(keypoints)['heatmaps'])
         errors[topk] = np.abs(decoded - keypoints).max()
     assert errors[4] < 1e-4
@@ -120,7 +121,7 @@ def test_stochastic_draws_are_unbiased_one_hot_on_the_support():
         assert np.all(on_support.sum(axis=1) == 1.0)
 
         # Each neighbour is drawn with its bilinear probability (4-sigma binomial bound).
-        fx, fy = point * codec.scale - cells[0]
+        fx, fy = input_to_grid(point, codec.input_size, codec.heatmap_size) - cells[0]
         probabilities = np.array([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
         frequencies = on_support.mean(axis=0)
         bound = 4 * np.sqrt(probabilities * (1 - probabilities) / num_draws) + 1e-12
@@ -129,8 +130,9 @@ def test_stochastic_draws_are_unbiased_one_hot_on_the_support():
     # The mean decoded draw converges to the keypoint: per axis the draw variance is
     # (cell size)^2 * f * (1 - f), so the mean of n draws is within 4 sigma of x.
     decoded = np.stack([codec.decode(d)[0][0] for d in draws])  # (n, K, 2)
-    cell_size = 1 / codec.scale
-    fraction = keypoints[0] * codec.scale - np.floor(keypoints[0] * codec.scale)
+    grid = input_to_grid(keypoints[0], codec.input_size, codec.heatmap_size)
+    cell_size = 1 / input_to_grid(np.ones(2), codec.input_size, codec.heatmap_size)
+    fraction = grid - np.floor(grid)
     sigma = cell_size * np.sqrt(fraction * (1 - fraction) / num_draws)
     bias = np.abs(decoded.mean(axis=0) - keypoints[0])
     assert np.all(bias <= 4 * sigma + 1e-4)
@@ -164,7 +166,7 @@ def test_batch_decode_equals_decode():
 
 
 def test_decode_is_the_topk_mean_around_the_peak():
-    codec = build(input_size=(9, 9), stride=1, topk=2)
+    codec = build(input_size=(9, 9), stride=1, decoder='topk', topk=2)
     heatmap = np.zeros((1, 9, 9), dtype=np.float32)
     heatmap[0, 4, 4], heatmap[0, 4, 5], heatmap[0, 6, 4] = 0.6, 0.3, 0.1
     heatmap[0, 0, 0] = 0.55  # a second mode far away is not averaged in
@@ -234,12 +236,42 @@ def test_missing_visibility_means_all_visible():
         (dict(input_size=(192,), heatmap_size=(48, 64)), r'input_size .* got \(192,\)'),
         (dict(input_size=(192, 256), heatmap_size=(1, 64)), r'heatmap_size .* got \(1, 64\)'),
         (dict(input_size=(192.0, 256), heatmap_size=(48, 64)), r'input_size .* got \(192.0, 256\)'),
-        (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=0), r'topk .* got 0'),
-        (dict(input_size=(192, 256), heatmap_size=(48, 64), topk=26), r'topk .* 1 to 25 .* got 26'),
-        (dict(input_size=(8, 8), heatmap_size=(2, 2), topk=5), r'topk .* 1 to 4 .* got 5'),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='topk', topk=0),
+            r'topk .* got 0',
+        ),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='topk', topk=26),
+            r'topk .* 1 to 25 .* got 26',
+        ),
+        (
+            dict(input_size=(8, 8), heatmap_size=(2, 2), decoder='topk', topk=5),
+            r'topk .* 1 to 4 .* got 5',
+        ),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), topk=4),
+            r"topk is not used by decoder 'mean_shift', got topk=4",
+        ),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='topk', radius=2.0),
+            r"radius is only used by decoder 'mean_shift', got radius=2.0",
+        ),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='paper', topk=3073),
+            r'topk .* 1 to 3072 \(the cells of the 48x64 map\), got 3073',
+        ),
         (
             dict(input_size=(192, 256), heatmap_size=(48, 64), target_type='gaussian'),
             r"target_type .* got 'gaussian'",
+        ),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='dark'),
+            r"decoder must be one of \('mean_shift', 'topk', 'paper'\), got 'dark'",
+        ),
+        (dict(input_size=(192, 256), heatmap_size=(48, 64), radius=1.0), r'radius .* got 1.0'),
+        (
+            dict(input_size=(192, 256), heatmap_size=(48, 64), radius=float('nan')),
+            r'radius .* got nan',
         ),
     ],
 )
@@ -369,8 +401,6 @@ def test_generate_target_and_pack_pose_inputs_on_a_real_sample(coco_sample):
 def test_lane_wise_maximum_search_finds_a_maximum(height, width):
     """The vectorised lane search (used when H*W splits into 32/64 lanes) and the plain
     ``max`` fallback both return the maximum and an index holding it."""
-    from h3r_mmpose.codecs.randomized_rounding_heatmap import max_cells
-
     maps = torch.rand(300, height * width)
     maps[:5] = 0.5  # ties everywhere
     maps[5:10, -1] = 2.0  # the maximum in the very last cell

@@ -11,7 +11,6 @@ codec = dict(
     input_size=(192, 256),
     heatmap_size=(48, 64),
     target_type='expected',
-    topk=4,
 )
 
 model = dict(

@@ -12,7 +12,6 @@ codec = dict(
     input_size=(256, 256),
     heatmap_size=(64, 64),
     target_type='expected',
-    topk=4,
 )
 
 model = dict(

@@ -13,7 +13,6 @@ codec = dict(
     input_size=(256, 256),
     heatmap_size=(64, 64),
     target_type='expected',
-    topk=4,
 )
 
 # The stock face head on the 270 channels of the concatenated HRNetV2 branches.

@@ -1,3 +1,4 @@
 from .leaderboard_hook import LeaderboardHook
+from .target_sigma_annealing_hook import TargetSigmaAnnealingHook
 
-__all__ = ['LeaderboardHook']
+__all__ = ['LeaderboardHook', 'TargetSigmaAnnealingHook']

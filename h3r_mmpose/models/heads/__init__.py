@@ -1,3 +1,3 @@
-from .h3r_head import H3RHead, grid_softmax
+from .h3r_head import H3RHead
 
-__all__ = ['H3RHead', 'grid_softmax']
+__all__ = ['H3RHead']

@@ -1,4 +1,4 @@
-"""The H3R head: MMPose's heatmap head with a grid softmax shared by loss and decoder."""
+"""The H3R head: MMPose's heatmap head whose probabilities are defined by its loss."""
 
 from typing import Optional, Sequence, Tuple, Union
 
@@ -13,20 +13,6 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from ..losses.heatmap_cross_entropy_loss import grid_log_softmax
-
-
-def grid_softmax(logits: Tensor) -> Tensor:
-    """Probabilities over each channel's H*W grid: what the loss models and the codec decodes.
-
-    Args:
-        logits (Tensor): shape (B, K, H, W).
-
-    Returns:
-        Tensor: shape (B, K, H, W), each channel sums to 1.
-    """
-    return grid_log_softmax(logits).exp()
-
 
 @MODELS.register_module()
 class H3RHead(HeatmapHead):
@@ -35,11 +21,12 @@ class H3RHead(HeatmapHead):
     The layers are MMPose's :class:`HeatmapHead` (deconvolutions, convolutions, final 1x1
     layer), optionally followed by stride-2 convolutions for heatmaps coarser than the
     features (e.g. 1/8 or 1/16 of the input on HRNet, whose head input is fixed at 1/4).
-    The raw output is a logit map per keypoint; a softmax over its H*W grid turns it into
-    the probabilities that :class:`HeatmapCrossEntropyLoss` fits and
-    :class:`RandomizedRoundingHeatmap` decodes, so training and decoding agree. Flip
-    testing averages the two probability maps; with the codec's corner-to-corner grid it
-    is exact with ``shift_heatmap=False``.
+    The raw output is a logit map per keypoint. The loss defines what probabilities the
+    logits stand for (:meth:`probabilities`): a softmax over the H*W grid for
+    :class:`HeatmapCrossEntropyLoss`, a per-cell sigmoid for the paper's
+    :class:`HeatmapBinaryCrossEntropyLoss`. The decoder reads those same probabilities, so
+    training and decoding agree. Flip testing averages the two probability maps; with the
+    codec's corner-to-corner grid it is exact with ``shift_heatmap=False``.
 
     Args:
         in_channels (int | Sequence[int]): channels of the input feature map.
@@ -51,7 +38,8 @@ class H3RHead(HeatmapHead):
         num_downsample_layers (int): stride-2 3x3 conv-BN-ReLU blocks before the final
             layer; each halves the heatmap. Defaults to 0.
         final_layer (dict): see :class:`HeatmapHead`.
-        loss (dict): loss config. Defaults to ``HeatmapCrossEntropyLoss``.
+        loss (dict): loss config: a loss with a ``probabilities(logits)`` method. Defaults
+            to ``HeatmapCrossEntropyLoss``.
         decoder (dict, optional): the codec config, normally ``RandomizedRoundingHeatmap``.
         init_cfg (dict, optional): weight initialisation.
     """
@@ -87,6 +75,12 @@ class H3RHead(HeatmapHead):
             decoder=decoder,
             init_cfg=init_cfg,
         )
+        if not callable(getattr(self.loss_module, 'probabilities', None)):
+            raise ValueError(
+                f'{type(self).__name__} needs a loss that defines probabilities(logits) '
+                '(HeatmapCrossEntropyLoss or HeatmapBinaryCrossEntropyLoss), got '
+                f'{type(self.loss_module).__name__}'
+            )
         feature_channels = (conv_out_channels or deconv_out_channels or [in_channels])[-1]
         self.downsample_layers = self._make_downsample_layers(
             feature_channels, num_downsample_layers
@@ -111,6 +105,17 @@ class H3RHead(HeatmapHead):
                 nn.ReLU(inplace=True),
             ]
         return nn.Sequential(*layers) if layers else nn.Identity()
+
+    def probabilities(self, logits: Tensor) -> Tensor:
+        """The probability maps the decoder reads, as the loss models them.
+
+        Args:
+            logits (Tensor): shape (B, K, H, W).
+
+        Returns:
+            Tensor: shape (B, K, H, W).
+        """
+        return self.loss_module.probabilities(logits)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
         """Logit heatmaps from the last feature map.
@@ -157,14 +162,14 @@ class H3RHead(HeatmapHead):
         if test_cfg.get('flip_test', False):
             feats_original, feats_flipped = feats
             flipped_back = flip_heatmaps(
-                grid_softmax(self.forward(feats_flipped)),
+                self.probabilities(self.forward(feats_flipped)),
                 flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 flip_indices=batch_data_samples[0].metainfo['flip_indices'],
                 shift_heatmap=test_cfg.get('shift_heatmap', False),
             )
-            probabilities = (grid_softmax(self.forward(feats_original)) + flipped_back) / 2
+            probabilities = (self.probabilities(self.forward(feats_original)) + flipped_back) / 2
         else:
-            probabilities = grid_softmax(self.forward(feats))
+            probabilities = self.probabilities(self.forward(feats))
 
         preds = self.decode(probabilities)
         if test_cfg.get('output_heatmaps', False):
@@ -188,7 +193,7 @@ class H3RHead(HeatmapHead):
         losses = dict(loss_kpt=self.loss_module(logits, targets, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, accuracy, _ = pose_pck_accuracy(
-                output=to_numpy(grid_softmax(logits.detach())),
+                output=to_numpy(self.probabilities(logits.detach())),
                 target=to_numpy(targets),
                 mask=to_numpy(keypoint_weights) > 0,
             )

@@ -1,3 +1,4 @@
-from .heatmap_cross_entropy_loss import HeatmapCrossEntropyLoss, grid_log_softmax
+from .heatmap_binary_cross_entropy_loss import HeatmapBinaryCrossEntropyLoss
+from .heatmap_cross_entropy_loss import HeatmapCrossEntropyLoss
 
-__all__ = ['HeatmapCrossEntropyLoss', 'grid_log_softmax']
+__all__ = ['HeatmapBinaryCrossEntropyLoss', 'HeatmapCrossEntropyLoss']

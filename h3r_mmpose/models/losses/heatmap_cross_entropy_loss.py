@@ -1,21 +1,14 @@
-"""Softmax cross-entropy over the heatmap grid."""
+"""Softmax cross-entropy over the heatmap grid, with optional Gaussian target smoothing."""
+
+import math
 
 import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-
-def grid_log_softmax(logits: Tensor) -> Tensor:
-    """Log-probabilities over each channel's H*W grid.
-
-    Args:
-        logits (Tensor): raw head output, shape (B, K, H, W).
-
-    Returns:
-        Tensor: shape (B, K, H, W); ``exp`` of each channel sums to 1.
-    """
-    return F.log_softmax(logits.flatten(2), dim=-1).view_as(logits)
+from ...codecs.utils import smooth_heatmaps
+from .keypoint_weighting import check_loss_inputs, weighted_keypoint_mean, weighted_targets
 
 
 @MODELS.register_module()
@@ -28,13 +21,37 @@ class HeatmapCrossEntropyLoss(nn.Module):
     :class:`~h3r_mmpose.codecs.RandomizedRoundingHeatmap` decodes losslessly. The
     minimum is the target's entropy (0 for one-hot targets), not 0.
 
+    With ``target_sigma > 0`` the target is first smoothed by a Gaussian of that many cells
+    (:func:`~h3r_mmpose.codecs.utils.smooth_heatmaps`; same mean point, borders included),
+    so a near miss earns partial credit. :class:`TargetSigmaAnnealingHook` lowers it during
+    training, ending on the exact bilinear target.
+
     Args:
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
+        target_sigma (float): Gaussian smoothing of the target in cells, >= 0. Defaults
+            to 0 (the codec's target as it is).
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
+    def __init__(self, loss_weight: float = 1.0, target_sigma: float = 0.0) -> None:
         super().__init__()
+        if not isinstance(target_sigma, (int, float)) or not (
+            math.isfinite(target_sigma) and target_sigma >= 0
+        ):
+            raise ValueError(f'target_sigma must be a finite number >= 0, got {target_sigma!r}')
         self.loss_weight = loss_weight
+        self.target_sigma = float(target_sigma)
+
+    @staticmethod
+    def probabilities(logits: Tensor) -> Tensor:
+        """The distribution this loss fits: a softmax over each channel's H*W grid.
+
+        Args:
+            logits (Tensor): raw head output, shape (B, K, H, W).
+
+        Returns:
+            Tensor: shape (B, K, H, W), each channel sums to 1.
+        """
+        return torch.softmax(logits.flatten(2), dim=-1).view_as(logits)
 
     def forward(self, output: Tensor, target: Tensor, target_weights: Tensor) -> Tensor:
         """Weighted mean cross-entropy over keypoints.
@@ -48,19 +65,8 @@ class HeatmapCrossEntropyLoss(nn.Module):
         Returns:
             Tensor: scalar loss, the mean over the B*K keypoints.
         """
-        if output.shape != target.shape:
-            raise ValueError(
-                f'output shape {tuple(output.shape)} does not match target '
-                f'shape {tuple(target.shape)}'
-            )
-        if target_weights.shape != output.shape[:2]:
-            raise ValueError(
-                f'target_weights must have shape {tuple(output.shape[:2])}, '
-                f'got {tuple(target_weights.shape)}'
-            )
-        cross_entropy = -(target * grid_log_softmax(output)).sum(dim=(2, 3))
-        # where(), not a product: a zero weight must also silence a non-finite entropy.
-        weighted = torch.where(
-            target_weights > 0, cross_entropy * target_weights, torch.zeros_like(cross_entropy)
-        )
-        return weighted.mean() * self.loss_weight
+        check_loss_inputs(output, target, target_weights)
+        target = smooth_heatmaps(weighted_targets(target, target_weights), self.target_sigma)
+        log_probabilities = F.log_softmax(output.flatten(2), dim=-1).view_as(output)
+        cross_entropy = -(target * log_probabilities).sum(dim=(2, 3))
+        return weighted_keypoint_mean(cross_entropy, target_weights) * self.loss_weight

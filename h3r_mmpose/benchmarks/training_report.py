@@ -1,0 +1,209 @@
+"""Tables and plots of the training benchmark, from its results (see ``training_benchmark``).
+
+Results of several runs (other seeds, the other backbone, a longer schedule) are combined by
+concatenating their ``results``; every figure is the mean over seeds with its spread.
+"""
+
+import json
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
+
+from .training_benchmark import OURS, PEERS
+
+
+def _keyed(results: Iterable[dict], *keys: str) -> Dict[tuple, List[dict]]:
+    """Group result rows by the values of ``keys``, keeping first-appearance order."""
+    groups: Dict[tuple, List[dict]] = {}
+    for row in results:
+        groups.setdefault(tuple(row[key] for key in keys), []).append(row)
+    return groups
+
+
+def seed_statistics(rows: Sequence[dict], key: str = 'epe_px') -> Tuple[float, float, int]:
+    """Mean, sample standard deviation (0 for one seed) and number of seeds of ``key``."""
+    values = np.array([row[key] for row in rows], dtype=np.float64)
+    spread = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()), spread, len(values)
+
+
+def format_mean(rows: Sequence[dict], key: str = 'epe_px') -> str:
+    """``0.612 ± 0.010 (3)``, or ``0.612`` for a single seed."""
+    mean, spread, count = seed_statistics(rows, key)
+    return f'{mean:.3f} ± {spread:.3f} ({count})' if count > 1 else f'{mean:.3f}'
+
+
+def verdict(ours: Sequence[dict], peers: Sequence[Sequence[dict]]) -> str:
+    """Compare our EPE with the best peer's: a win or loss only beyond both spreads.
+
+    Returns:
+        str: e.g. ``-12.3% (win)``, ``+2.0% (within spread)``.
+    """
+    our_mean, our_spread, _ = seed_statistics(ours)
+    best = min(peers, key=lambda rows: seed_statistics(rows)[0])
+    peer_mean, peer_spread, _ = seed_statistics(best)
+    change = 100 * (our_mean / peer_mean - 1)
+    margin = our_spread + peer_spread
+    if our_mean + margin < peer_mean:
+        outcome = 'win'
+    elif our_mean - margin > peer_mean:
+        outcome = 'loss'
+    else:
+        outcome = 'within spread'
+    return f'{change:+.1f}% ({outcome})'
+
+
+def results_table(results: Sequence[dict]) -> str:
+    """One table per backbone: EPE per row and stride (mean ± std over seeds), the
+    quantization floor, the training time and the FLOPs, and ours against the best peer."""
+    sections = []
+    for (backbone,), rows in _keyed(results, 'backbone').items():
+        strides = sorted({row['stride'] for row in rows})
+        by_row = _keyed(rows, 'codec', 'stride')
+        names = list(dict.fromkeys(row['codec'] for row in rows))
+        header = ['row'] + [f'EPE px s{s}' for s in strides]
+        header += [f'floor px s{s}' for s in strides] + [f'train s s{s}' for s in strides]
+        header += [f'GFLOPs s{s}' for s in strides]
+        lines = [
+            f'**{backbone}**',
+            '',
+            '| ' + ' | '.join(header) + ' |',
+            '|' + '---|' * len(header),
+        ]
+        for name in names:
+            cells = [name]
+            for key, text in (
+                ('epe_px', format_mean),
+                ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
+                ('train_seconds', lambda r, k: f'{seed_statistics(r, k)[0]:.0f}'),
+                ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),
+            ):
+                cells += [
+                    text(by_row[name, s], key) if (name, s) in by_row else '' for s in strides
+                ]
+            lines.append('| ' + ' | '.join(cells) + ' |')
+        peers = [name for name in names if name in PEERS]
+        if OURS in names and peers:
+            comparisons = []
+            for s in strides:
+                measured = [by_row[p, s] for p in peers if (p, s) in by_row]
+                if (OURS, s) in by_row and measured:
+                    comparisons.append(f's{s}: {verdict(by_row[OURS, s], measured)}')
+            lines += ['', f'{OURS} against the best peer (EPE): ' + ', '.join(comparisons)]
+        sections.append('\n'.join(lines))
+    return '\n\n'.join(sections) + '\n'
+
+
+def describe_meta(meta: dict) -> str:
+    """A one-paragraph note on the setting of a report."""
+    return (
+        f'EPE: mean end-point error on the test split in input pixels '
+        f'({meta["image_size"][0]}-px images, {meta["num_test"]} test images, '
+        f'{meta["max_iters"]} iterations of batch {meta["batch_size"]}); mean ± sample std '
+        f"over seeds (count) where several ran. floor: the codec's own round-trip error on "
+        f"the same labels (the error of a network that outputs the codec's target). A "
+        f'difference counts as a win or loss only beyond the sum of the two spreads.\n'
+    )
+
+
+def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> None:
+    """Test EPE against training iterations at one stride: one panel per backbone, one line
+    per row (mean over seeds)."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    at_stride = [row for row in results if row['stride'] == stride and row.get('curve')]
+    backbones = list(dict.fromkeys(row['backbone'] for row in at_stride))
+    fig, axes = plt.subplots(1, max(1, len(backbones)), figsize=(7 * max(1, len(backbones)), 4.8))
+    axes = np.atleast_1d(axes)
+    for axis, backbone in zip(axes, backbones):
+        rows = [row for row in at_stride if row['backbone'] == backbone]
+        for index, ((name,), runs) in enumerate(_keyed(rows, 'codec').items()):
+            iterations = [point[0] for point in runs[0]['curve']]
+            errors = np.mean([[point[1] for point in run['curve']] for run in runs], axis=0)
+            style = '-' if name in PEERS or name == OURS else '--'
+            width = 2.5 if name == OURS else 1.2
+            axis.plot(iterations, errors, style, color=f'C{index}', lw=width, label=name)
+        axis.set(
+            yscale='log',
+            xlabel='training iteration',
+            ylabel='test EPE (input px)',
+            title=f'{backbone}, stride {stride}: convergence (mean over seeds)',
+        )
+        axis.grid(True, which='both', alpha=0.3)
+        axis.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_error_vs_stride(results: Sequence[dict], path: Path) -> None:
+    """Test error (solid) and quantization floor (dotted) against stride, ResNet rows."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(7, 4.8))
+    rows = [row for row in results if row['backbone'] == 'resnet']
+    for index, ((name,), runs) in enumerate(_keyed(rows, 'codec').items()):
+        by_stride = _keyed(runs, 'stride')
+        strides = sorted(stride for (stride,) in by_stride)
+        if len(strides) < 2:
+            continue
+        errors = [seed_statistics(by_stride[(s,)])[0] for s in strides]
+        floors = [max(seed_statistics(by_stride[(s,)], 'floor_px')[0], 1e-2) for s in strides]
+        axis.plot(strides, errors, 'o-', color=f'C{index}', label=name)
+        axis.plot(strides, floors, ':', color=f'C{index}', alpha=0.7)
+    axis.set(
+        xscale='log',
+        yscale='log',
+        xlabel='heatmap stride (input px per cell)',
+        ylabel='test error (input px)',
+        title='Trained error (solid) and quantization floor (dotted, shown >= 0.01)',
+    )
+    axis.set_xticks([4, 8, 16], ['4', '8', '16'])
+    axis.xaxis.set_minor_formatter(plt.NullFormatter())
+    axis.grid(True, which='both', alpha=0.3)
+    axis.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(report: dict, out_dir: Path, name: str = 'training_benchmark') -> Dict[str, Path]:
+    """Write ``<name>.json``, ``.md``, ``_convergence.png`` and ``_strides.png``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = dict(
+        json=out_dir / f'{name}.json',
+        markdown=out_dir / f'{name}.md',
+        convergence=out_dir / f'{name}_convergence.png',
+        strides=out_dir / f'{name}_strides.png',
+    )
+    paths['json'].write_text(json.dumps(report, indent=1))
+    paths['markdown'].write_text(
+        results_table(report['results']) + '\n' + describe_meta(report['meta'])
+    )
+    plot_convergence(report['results'], paths['convergence'])
+    plot_error_vs_stride(report['results'], paths['strides'])
+    return paths
+
+
+def combine_reports(reports: Sequence[dict]) -> dict:
+    """Concatenate the results of runs made with the same budget (seeds, backbones).
+
+    Raises:
+        ValueError: if the runs' budgets or data differ.
+    """
+    shared = ('num_train', 'num_test', 'image_size', 'num_keypoints', 'max_iters', 'batch_size')
+    first = reports[0]['meta']
+    for report in reports[1:]:
+        different = [key for key in shared if report['meta'][key] != first[key]]
+        if different:
+            raise ValueError(f'cannot combine runs whose {different} differ')
+    meta = {key: first[key] for key in shared}
+    meta['parts'] = [report['meta'] for report in reports]
+    return dict(meta=meta, results=[row for report in reports for row in report['results']])

@@ -3,9 +3,9 @@
 For each config and batch size, one batch of normalised crops goes to keypoints (NumPy
 arrays) by four routes on the same randomly initialised network:
 
-    (a) the exported ONNX graph (backbone, head, grid softmax, decode) in ONNX Runtime;
-    (b) the PyTorch model, grid softmax and our ``batch_decode`` (what ``H3RHead.predict``
-        runs, through ``BaseHead.decode``);
+    (a) the exported ONNX graph (backbone, head, probabilities, decode) in ONNX Runtime;
+    (b) the PyTorch model, the head's probabilities (grid softmax) and our ``batch_decode``
+        (what ``H3RHead.predict`` runs, through ``BaseHead.decode``);
     (c) the PyTorch model and MMPose's DARK (``MSRAHeatmap(unbiased=True)``) or UDP
         (``UDPHeatmap``) decode of the same head's heatmaps, through ``BaseHead.decode``,
         i.e. MMPose's per-sample NumPy loop.
@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -35,7 +35,6 @@ from mmpose.models.heads import BaseHead
 from mmpose.registry import KEYPOINT_CODECS
 
 from ..deploy import export_onnx, load_estimator
-from ..models.heads import grid_softmax
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The benchmarked models and their configs, relative to the project root.
@@ -75,13 +74,17 @@ def decoder_swapped(head: BaseHead, decoder) -> Iterator[BaseHead]:
         head.decoder = original
 
 
-def decode_route(head: BaseHead, decoder, softmax: bool) -> Callable[[torch.Tensor], np.ndarray]:
+def decode_route(
+    head: BaseHead, decoder, probabilities: bool
+) -> Callable[[torch.Tensor], np.ndarray]:
     """Head logits -> keypoints (B, K, 2) through ``BaseHead.decode`` with ``decoder``: our
-    codec reads grid probabilities (``softmax``), MMPose's read the raw heatmaps."""
+    codec reads the head's probabilities, MMPose's read the raw heatmaps."""
 
     def run(logits: torch.Tensor) -> np.ndarray:
         with torch.no_grad(), decoder_swapped(head, decoder):
-            instances = BaseHead.decode(head, grid_softmax(logits) if softmax else logits)
+            instances = BaseHead.decode(
+                head, head.probabilities(logits) if probabilities else logits
+            )
         return np.concatenate([instance.keypoints for instance in instances])
 
     return run
@@ -112,18 +115,21 @@ def onnx_route(model_file: Path, threads: int) -> Callable[[torch.Tensor], np.nd
 
 def time_routes(
     routes: Dict[str, Callable], inputs: torch.Tensor, repeats: int
-) -> Dict[str, List[float]]:
+) -> Tuple[Dict[str, List[float]], Dict[str, np.ndarray]]:
     """Seconds per call of each route: one warm-up, then ``repeats`` rounds, round-robin so
-    that load from other processes spreads over all routes alike."""
-    for route in routes.values():
-        route(inputs)
+    that load from other processes spreads over all routes alike.
+
+    Returns:
+        tuple: the seconds of each route's timed calls, and its warm-up call's output.
+    """
+    outputs = {name: route(inputs) for name, route in routes.items()}
     seconds: Dict[str, List[float]] = {name: [] for name in routes}
     for _ in range(repeats):
         for name, route in routes.items():
             start = time.perf_counter()
             route(inputs)
             seconds[name].append(time.perf_counter() - start)
-    return seconds
+    return seconds, outputs
 
 
 def benchmark_config(
@@ -143,9 +149,9 @@ def benchmark_config(
         zip(
             ROUTES[1:],
             (
-                decode_route(estimator.head, codec, softmax=True),
-                decode_route(estimator.head, peers['DARK'], softmax=False),
-                decode_route(estimator.head, peers['UDP'], softmax=False),
+                decode_route(estimator.head, codec, probabilities=True),
+                decode_route(estimator.head, peers['DARK'], probabilities=False),
+                decode_route(estimator.head, peers['UDP'], probabilities=False),
             ),
         )
     )
@@ -156,12 +162,12 @@ def benchmark_config(
     for batch_size in batch_sizes:
         generator = torch.Generator().manual_seed(batch_size)
         inputs = torch.randn(batch_size, 3, height, width, generator=generator)
-        agreement = np.abs(routes[ROUTES[0]](inputs) - routes[ROUTES[1]](inputs)).max()
-        seconds = time_routes(routes, inputs, repeats)
+        seconds, outputs = time_routes(routes, inputs, repeats)
+        agreement = np.abs(outputs[ROUTES[0]] - outputs[ROUTES[1]]).max()
         median_ms = {route: 1e3 * statistics.median(times) for route, times in seconds.items()}
         with torch.no_grad():
             logits = estimator.head.forward(estimator.extract_feat(inputs))
-        decode_seconds = time_routes(decoders, logits, repeats)
+        decode_seconds, _ = time_routes(decoders, logits, repeats)
         rows.append(
             dict(
                 model=name,
@@ -229,10 +235,6 @@ def run(
         raise ValueError(f'repeats must be >= 1, got {repeats}')
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
-    rows: List[dict] = []
-    with tempfile.TemporaryDirectory() as work_dir:
-        for name in models:
-            rows += benchmark_config(name, batch_sizes, repeats, threads, Path(work_dir))
     environment = dict(
         threads=threads,
         repeats=repeats,
@@ -240,13 +242,19 @@ def run(
         torch=torch.__version__,
         onnxruntime=ort.__version__,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = dict(json=out_dir / 'onnx_benchmark.json', markdown=out_dir / 'onnx_benchmark.md')
-    paths['json'].write_text(json.dumps(dict(environment=environment, rows=rows), indent=2))
     note = (
         f'Median of {repeats} end-to-end runs per batch (normalised crops in, keypoints out, '
         f'random weights, no flip test), {threads} threads, CPU ({environment["processor"]}); '
         f'torch {environment["torch"]}, onnxruntime {environment["onnxruntime"]}.'
     )
-    paths['markdown'].write_text(markdown_table(rows) + '\n\n' + note + '\n')
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = dict(json=out_dir / 'onnx_benchmark.json', markdown=out_dir / 'onnx_benchmark.md')
+    rows: List[dict] = []
+    with tempfile.TemporaryDirectory() as work_dir:
+        for name in models:
+            rows += benchmark_config(name, batch_sizes, repeats, threads, Path(work_dir))
+            # Written after every model, so a long run keeps what it has measured.
+            report = dict(environment=environment, rows=rows)
+            paths['json'].write_text(json.dumps(report, indent=2))
+            paths['markdown'].write_text(markdown_table(rows) + '\n\n' + note + '\n')
     return paths

@@ -6,11 +6,11 @@ from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.models.utils.tta import flip_heatmaps
 from torch import Tensor, nn
 
-from ..models.heads import H3RHead, grid_softmax
+from ..models.heads import H3RHead
 
 
 class EndToEndKeypointModel(nn.Module):
-    """Backbone, neck, :class:`H3RHead`, grid softmax and the codec's decode in one module.
+    """Backbone, neck, :class:`H3RHead`, its probabilities and the codec's decode in one module.
 
     It computes what :meth:`H3RHead.predict` computes, from the normalised crop to keypoints,
     without data samples or NumPy, so ``torch.onnx.export`` traces it into a single graph.
@@ -63,18 +63,23 @@ class EndToEndKeypointModel(nn.Module):
         return self.estimator.head
 
     def probabilities(self, inputs: Tensor) -> Tensor:
-        """Grid probabilities, averaged with the flipped-back mirror image when flip testing.
+        """The head's probability maps (:meth:`H3RHead.probabilities`, e.g. the grid softmax of
+        the default loss), averaged with the flipped-back mirror image when flip testing.
 
         Args:
             inputs (Tensor): normalised crops, shape (B, 3, h, w).
 
         Returns:
-            Tensor: shape (B, K, H, W), each channel sums to 1.
+            Tensor: shape (B, K, H, W).
         """
-        probabilities = grid_softmax(self.head.forward(self.estimator.extract_feat(inputs)))
+        probabilities = self.head.probabilities(
+            self.head.forward(self.estimator.extract_feat(inputs))
+        )
         if self.flip_indices is None:
             return probabilities
-        flipped = grid_softmax(self.head.forward(self.estimator.extract_feat(inputs.flip(-1))))
+        flipped = self.head.probabilities(
+            self.head.forward(self.estimator.extract_feat(inputs.flip(-1)))
+        )
         # The codec's corner-to-corner grid is mirror-symmetric: no heatmap shift.
         flipped_back = flip_heatmaps(
             flipped, flip_indices=self.flip_indices, flip_mode='heatmap', shift_heatmap=False

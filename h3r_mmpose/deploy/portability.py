@@ -34,12 +34,12 @@ TENSORRT_8_2_OPS = frozenset(
 )
 
 
-#: Operators that TensorRT 8.2 runs on floating-point data only (its operator list gives
-#: FP32/FP16, at most INT8, but no INT32/INT64): an integer index clamped with ``Clip`` or a
-#: top-k of integers does not build there, though ONNX Runtime runs it.
+#: Operators whose TensorRT 8.2 importer refuses integer data ("This version of TensorRT does
+#: not support INT32 input", onnx-tensorrt's builtin_op_importers.cpp and onnx2trt_utils.cpp
+#: at TensorRT 8.2), though ONNX allows it and ONNX Runtime runs it. ``Clip``, ``Max``,
+#: ``Min``, ``Add``, ``Div``, ... take INT32 there, and the parser casts INT64 down to INT32.
 TENSORRT_FLOAT_ONLY_OPS = frozenset(
-    'ArgMax ArgMin Clip Conv Exp Floor Log LogSoftmax Pow ReduceMax ReduceMean ReduceMin '
-    'ReduceSum Relu Resize Softmax Sqrt TopK'.split()
+    'ArgMax ArgMin Ceil Exp Floor Log Reciprocal Resize Round Sqrt TopK'.split()
 )
 FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.FLOAT16)
 

@@ -10,7 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from deploy_helpers import CONFIGS, random_crops, tiny_config
+from deploy_helpers import CONFIGS, random_crops, sharpened, tiny_config
 from mmpose.structures import PoseDataSample
 from onnx import TensorProto, helper
 from utils import ROOT
@@ -78,6 +78,21 @@ def test_graph_equals_head_predict(exported, name, flip_test):
         assert np.abs(unflipped - keypoints).max() > 0.1
 
 
+@pytest.mark.parametrize('decoder', ['topk', 'paper'])
+def test_every_decoder_exports_exactly(decoder, tmp_path):
+    """The codec's other decoders (the configs use 'mean_shift') go into the graph too."""
+    cfg = tiny_config('coco-s16')
+    cfg.model.head.decoder.decoder = decoder
+    estimator = sharpened(load_estimator(cfg))
+    path = tmp_path / f'{decoder}.onnx'
+    export_onnx(estimator, path, flip_test=True)
+    inputs = random_crops(estimator, batch_size=2)
+    keypoints, scores = run_graph(path, inputs)
+    expected_keypoints, expected_scores = head_predict(estimator, inputs, flip_test=True)
+    np.testing.assert_allclose(keypoints, expected_keypoints, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize('name', ['coco-s4', 'wflw-s16'])
 def test_one_file_serves_any_batch_size(exported, name):
     estimator, path = exported(name, True)
@@ -110,13 +125,18 @@ def test_uniform_heatmaps_decode_to_finite_keypoints(tiny_estimator, tmp_path):
         estimator.head.final_layer.bias.zero_()
     path = tmp_path / 'uniform.onnx'
     export_onnx(estimator, path)
-    keypoints, scores = run_graph(path, random_crops(estimator, batch_size=2))
+    inputs = random_crops(estimator, batch_size=2)
+    keypoints, scores = run_graph(path, inputs)
     width, height = estimator.head.decoder.input_size
-    assert np.isfinite(keypoints).all()
-    assert in_frame(keypoints, width, height)
-    cells = np.prod(estimator.head.decoder.heatmap_size)
-    topk = estimator.head.decoder.topk
-    np.testing.assert_allclose(scores, topk / cells, rtol=1e-5)
+    assert np.isfinite(keypoints).all() and in_frame(keypoints, width, height)
+    # Every channel is the same uniform map, so every keypoint decodes alike, as in PyTorch.
+    np.testing.assert_allclose(
+        keypoints, np.broadcast_to(keypoints[:1, :1], keypoints.shape), atol=1e-4
+    )
+    assert (scores > 0).all()
+    expected_keypoints, expected_scores = head_predict(estimator, inputs, flip_test=False)
+    np.testing.assert_allclose(keypoints, expected_keypoints, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize('name,flip_test', [('coco-s4', True), ('wflw-s16', False)])
@@ -154,24 +174,21 @@ def test_portability_check_names_what_tensorrt_lacks():
     doubles = portability_problems(tiny_graph('Add', TensorProto.DOUBLE))
     assert len(doubles) == 1 and doubles[0].startswith('2 float64 tensor(s)')
     assert portability_problems(tiny_graph('Add', opset=10)) == ['opset 10 is below 11']
-    # Clipping integer indices runs in ONNX Runtime, not in TensorRT.
-    assert portability_problems(tiny_graph('Clip')) == []
-    assert portability_problems(tiny_graph('Clip', TensorProto.INT64)) == [
-        "Clip 'node' gets integer data: TensorRT 8.2 runs it on floats only"
-    ]
 
 
-def test_portability_check_wants_a_constant_topk():
-    def topk_graph(k_is_constant: bool) -> onnx.ModelProto:
+def test_portability_check_follows_tensorrt_topk_rules():
+    """A constant k and float data: TensorRT 8.2's TopK importer refuses anything else."""
+
+    def topk_graph(k_is_constant: bool, dtype: int = TensorProto.FLOAT) -> onnx.ModelProto:
         nodes = [helper.make_node('TopK', ['x', 'k'], ['values', 'indices'], name='topk')]
-        inputs = [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 9])]
+        inputs = [helper.make_tensor_value_info('x', dtype, [1, 9])]
         if k_is_constant:
             k = helper.make_tensor('k_value', TensorProto.INT64, [1], [4])
             nodes.insert(0, helper.make_node('Constant', [], ['k'], value=k))
         else:
             inputs.append(helper.make_tensor_value_info('k', TensorProto.INT64, [1]))
         outputs = [
-            helper.make_tensor_value_info('values', TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info('values', dtype, [1, 4]),
             helper.make_tensor_value_info('indices', TensorProto.INT64, [1, 4]),
         ]
         graph = helper.make_graph(nodes, 'g', inputs, outputs)
@@ -180,6 +197,9 @@ def test_portability_check_wants_a_constant_topk():
     assert portability_problems(topk_graph(True)) == []
     assert portability_problems(topk_graph(False)) == [
         "TopK node 'topk' reads a k computed at run time"
+    ]
+    assert portability_problems(topk_graph(True, TensorProto.INT64)) == [
+        "TopK 'topk' gets integer data: TensorRT 8.2 runs it on floats only"
     ]
 
 

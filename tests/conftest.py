@@ -10,7 +10,11 @@ SAMPLES = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'mmpo
 @pytest.fixture(scope='session')
 def samples_dir() -> Path:
     if not SAMPLES.is_dir():
-        pytest.fail(f'sample data not found at {SAMPLES}')
+        pytest.fail(
+            f'sample data not found at {SAMPLES}: the tests read the real MMPose samples '
+            '(COCO, MPII, WFLW, 300W, COFW, AFLW) from shared/data/mmpose_samples beside the '
+            'repository'
+        )
     return SAMPLES
 
 

@@ -4,8 +4,10 @@ shipped."""
 
 import contextlib
 import copy
+import subprocess
+import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -30,6 +32,12 @@ TINY_HRNET_WIDTHS = (8, 16, 32, 64)
 def config_files() -> List[Path]:
     """Every config shipped under ``configs/``."""
     return sorted(CONFIG_DIR.rglob('*.py'))
+
+
+def written_by_converter(path: Path) -> bool:
+    """Whether ``tools/convert_config.py`` wrote the config (its header names the command);
+    ``tests/test_converters/test_shipped_configs.py`` checks those."""
+    return '#   python tools/convert_config.py ' in path.read_text()
 
 
 def config_id(path: Path) -> str:
@@ -137,3 +145,34 @@ def quick_run(cfg: Config, work_dir: Path, max_iters: int = 2, batch_size: int =
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def run_tool(script: str, *args: str, timeout: int) -> subprocess.CompletedProcess:
+    """Run ``python <script> <args>`` in the repository root and assert that it succeeds.
+
+    Returns:
+        subprocess.CompletedProcess: with the captured ``stdout`` and ``stderr`` text.
+    """
+    result = subprocess.run(
+        [sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def wflw_samples_dataset(samples_dir: Path, input_size: Sequence[int]) -> dict:
+    """A test-mode ``WFLWDataset`` config on the four WFLW samples, each face cropped to
+    ``input_size`` (w, h) by the stock top-down pipeline."""
+    return dict(
+        type='WFLWDataset',
+        data_root=str(samples_dir / 'wflw'),
+        ann_file=SAMPLE_ANNOTATIONS['wflw'],
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=[
+            dict(type='LoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(type='TopdownAffine', input_size=tuple(input_size)),
+            dict(type='PackPoseInputs'),
+        ],
+    )

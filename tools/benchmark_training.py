@@ -13,16 +13,14 @@ three strides, one seed) takes about 30 minutes on 2 cores; --quick under 2 minu
 """
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
+from h3r_mmpose.benchmarks.budgets import TRAINING_FULL, TRAINING_QUICK, choose_budget
 from h3r_mmpose.benchmarks.training_benchmark import (
     ALL_ROWS,
     BACKBONES,
     DEFAULT_ROWS,
-    FULL,
-    QUICK,
     STRIDES,
     benchmark_training,
 )
@@ -60,9 +58,13 @@ def main() -> None:
     if args.combine:
         report = combine_reports([json.loads(path.read_text()) for path in args.combine])
     else:
-        budget = QUICK if args.quick else FULL
-        overrides = dict(max_iters=args.max_iters, eval_interval=args.eval_interval)
-        budget = dataclasses.replace(budget, **{k: v for k, v in overrides.items() if v})
+        budget = choose_budget(
+            TRAINING_FULL,
+            TRAINING_QUICK,
+            args.quick,
+            max_iters=args.max_iters,
+            eval_interval=args.eval_interval,
+        )
         report = benchmark_training(
             args.out_dir,
             budget=budget,

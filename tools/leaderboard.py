@@ -10,7 +10,8 @@ The rows are those appended by ``LeaderboardHook`` after each test run.
 import argparse
 from typing import List, Optional
 
-from h3r_mmpose.engine.leaderboard import read_rows, render_html, render_markdown
+from h3r_mmpose.benchmarks.leaderboard_tables import render_html, render_markdown
+from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import List, Optional
 
-from h3r_mmpose.datasets import make_synthetic_landmarks
+from h3r_mmpose.benchmarks import make_synthetic_landmarks
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -13,14 +13,14 @@ Figures per codec and setting:
     - encode time per sample (K=17) and decode time for a batch (B=64, K=17) through each
       codec's fastest path (``batch_decode`` where the codec has it, else the per-sample
       loop MMPose's heads run), and each codec's decode time relative to ours.
+
+The tables, plot and files: :mod:`.codec_benchmark_report`.
 """
 
-import json
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -31,7 +31,10 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our codec)
 
-from ..codecs.round_trip import decode_encoded
+from ..codecs.round_trip import decoded_to_crop_scale, decoder_inputs
+from .budgets import CODEC_FULL, CODEC_QUICK, choose_budget
+from .codec_benchmark_report import write_report
+from .reporting import software_versions
 
 BATCH_SIZE = 64
 NUM_KEYPOINTS = 17
@@ -88,6 +91,11 @@ def codec_configs(setting: Setting) -> Dict[str, dict]:
         OURS: dict(type='RandomizedRoundingHeatmap', target_type='expected', **sizes),
         'H3R stochastic (ours)': dict(
             type='RandomizedRoundingHeatmap', target_type='stochastic', **sizes
+        ),
+        # The decoders the mean shift replaced or stands beside, on the same targets.
+        'H3R top-4 (v0.1)': dict(type='RandomizedRoundingHeatmap', decoder='topk', topk=4, **sizes),
+        'H3R paper decoder (top-9)': dict(
+            type='RandomizedRoundingHeatmap', decoder='paper', topk=9, **sizes
         ),
     }
 
@@ -154,19 +162,6 @@ def error_figures(decoded: np.ndarray, keypoints: np.ndarray) -> Dict[str, float
     )
 
 
-def decode_all(codec, encoded: List[dict]) -> np.ndarray:
-    """Decode every sample, in one batch where the codec supports it.
-
-    Returns:
-        np.ndarray: crop-pixel keypoints of all samples, shape (M, 2).
-    """
-    if codec.support_batch_decoding:
-        heatmaps = torch.from_numpy(np.stack([e['heatmaps'] for e in encoded]))
-        keypoints, _ = codec.batch_decode(heatmaps)
-        return keypoints.reshape(-1, 2).astype(np.float64)
-    return np.concatenate([decode_encoded(codec, e)[0] for e in encoded])
-
-
 def round_trips(
     codec, keypoints: np.ndarray, num_draws: int, noise_rng: Optional[np.random.Generator] = None
 ) -> np.ndarray:
@@ -205,15 +200,27 @@ def median_seconds(function: Callable[[], object], repeats: int) -> float:
 
 
 def batch_decoder(codec, encoded_batch: List[dict]) -> Callable[[], object]:
-    """The fastest decode of a batch a head can run with this codec."""
+    """The fastest decode of a batch a head can run with this codec.
+
+    Returns:
+        Callable: Decodes the batch on each call and returns its keypoints in the codec's
+        own unit, shape (B, 1, K, 2) as one array or a list of B arrays.
+    """
     if codec.support_batch_decoding:
         heatmaps = torch.from_numpy(np.stack([e['heatmaps'] for e in encoded_batch]))
-        return lambda: codec.batch_decode(heatmaps)
-    if 'heatmaps' in encoded_batch[0]:
-        heatmaps = [e['heatmaps'] for e in encoded_batch]
-        return lambda: [codec.decode(h) for h in heatmaps]
-    labels = [(e['keypoint_x_labels'], e['keypoint_y_labels']) for e in encoded_batch]
-    return lambda: [codec.decode(x, y) for x, y in labels]
+        return lambda: codec.batch_decode(heatmaps)[0]
+    inputs = [decoder_inputs(e) for e in encoded_batch]
+    return lambda: [codec.decode(*arrays)[0] for arrays in inputs]
+
+
+def decode_all(codec, encoded: List[dict]) -> np.ndarray:
+    """Decode every sample through :func:`batch_decoder`.
+
+    Returns:
+        np.ndarray: crop-pixel keypoints of all samples, shape (M, 2).
+    """
+    keypoints = np.asarray(batch_decoder(codec, encoded)(), dtype=np.float64)
+    return keypoints.reshape(-1, 2) * decoded_to_crop_scale(codec)
 
 
 def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float]:
@@ -230,10 +237,7 @@ def time_codec(codec, keypoints: np.ndarray, repeats: int) -> Tuple[float, float
 
 
 def benchmark_codecs(
-    num_samples: int = 200,
-    num_draws: int = 1024,
-    num_robust_draws: int = 64,
-    repeats: int = 10,
+    budget: Mapping[str, int] = CODEC_FULL,
     settings: Sequence[Setting] = SETTINGS,
     seed: int = 0,
     progress: bool = True,
@@ -241,10 +245,11 @@ def benchmark_codecs(
     """Run the whole leaderboard.
 
     Args:
-        num_samples (int): samples of K=17 keypoints per setting.
-        num_draws (int): draws per keypoint for stochastic codecs, ideal round trip.
-        num_robust_draws (int): the same for the blurred, noisy round trip.
-        repeats (int): timing repeats (the median is reported).
+        budget (Mapping[str, int]): ``num_samples`` (samples of K=17 keypoints per setting),
+            ``num_draws`` (draws per keypoint for stochastic codecs, ideal round trip),
+            ``num_robust_draws`` (the same for the blurred, noisy round trip) and
+            ``repeats`` (timing repeats; the median is reported). Defaults to
+            :data:`~.budgets.CODEC_FULL`.
         settings (Sequence[Setting]): input sizes and strides.
         seed (int): seed of the keypoints, the noise and the stochastic draws.
         progress (bool): show a progress bar.
@@ -263,12 +268,13 @@ def benchmark_codecs(
         rng = np.random.default_rng(seed)
         np.random.seed(seed)  # stochastic draws use numpy's global generator
         codec = KEYPOINT_CODECS.build(cfg)
-        keypoints = frame_keypoints(setting.input_size, num_samples, rng)
+        keypoints = frame_keypoints(setting.input_size, budget['num_samples'], rng)
         stochastic = cfg.get('target_type') == 'stochastic'
-        ideal = round_trips(codec, keypoints, num_draws if stochastic else 1)
-        robust = round_trips(codec, keypoints, num_robust_draws if stochastic else 1, noise_rng=rng)
+        ideal = round_trips(codec, keypoints, budget['num_draws'] if stochastic else 1)
+        robust_draws = budget['num_robust_draws'] if stochastic else 1
+        robust = round_trips(codec, keypoints, robust_draws, noise_rng=rng)
         flat_keypoints = keypoints.reshape(-1, 2)
-        encode_seconds, decode_seconds = time_codec(codec, keypoints, repeats)
+        encode_seconds, decode_seconds = time_codec(codec, keypoints, budget['repeats'])
         rows.append(
             dict(
                 codec=name,
@@ -290,120 +296,21 @@ def benchmark_codecs(
         row['decode_vs_ours'] = row['decode_ms'] / ours['decode_ms']
         row['encode_vs_ours'] = row['encode_us'] / ours['encode_us']
     meta = dict(
-        num_samples=num_samples,
+        budget,
         num_keypoints=NUM_KEYPOINTS,
-        num_draws=num_draws,
-        num_robust_draws=num_robust_draws,
-        repeats=repeats,
         seed=seed,
         batch_size=BATCH_SIZE,
         threads=1,
-        torch=torch.__version__,
-        numpy=np.__version__,
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
+        **software_versions(),
     )
     return dict(meta=meta, results=rows)
-
-
-def abs_bias(figures: Dict[str, float]) -> str:
-    """``abs_bias`` with its standard error when it was estimated from several draws."""
-    text = f'{figures["abs_bias"]:.2e}'
-    return text + f' ({figures["abs_bias_se"]:.1e})' if figures['abs_bias_se'] else text
-
-
-def markdown_table(report: dict) -> str:
-    """The leaderboard as Markdown, one block per setting."""
-    header = (
-        '| codec | mean px | p95 px | max px | signed bias x, y px | abs bias px '
-        '(s.e.) | robust mean px | robust abs bias px | encode us/sample | '
-        'decode ms/batch | decode time / ours |\n' + '|---' * 11 + '|\n'
-    )
-    blocks = []
-    for setting in dict.fromkeys(r['setting'] for r in report['results']):
-        rows = [r for r in report['results'] if r['setting'] == setting]
-        heatmap = 'x'.join(map(str, rows[0]['heatmap_size']))
-        lines = [
-            f'| {r["codec"]} | {r["ideal"]["mean"]:.2e} | {r["ideal"]["p95"]:.2e} | '
-            f'{r["ideal"]["max"]:.2e} | {r["ideal"]["bias_x"]:+.1e}, {r["ideal"]["bias_y"]:+.1e}'
-            f' | {abs_bias(r["ideal"])} | {r["robust"]["mean"]:.3f} | '
-            f'{r["robust"]["abs_bias"]:.3f} | {r["encode_us"]:.0f} | {r["decode_ms"]:.2f} | '
-            f'{r["decode_vs_ours"]:.1f}x |'
-            for r in rows
-        ]
-        blocks.append(f'**{setting}** (heatmap {heatmap})\n\n' + header + '\n'.join(lines))
-    return '\n\n'.join(blocks) + '\n'
-
-
-def plot_error_vs_stride(report: dict, path: Path) -> None:
-    """Mean round-trip error against stride, ideal (solid) and robust (dashed)."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    results = report['results']
-    groups = list(dict.fromkeys(r['setting'].rsplit(' ', 1)[0] for r in results))
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False)
-    for axis, group in zip(axes[0], groups):
-        for index, codec in enumerate(dict.fromkeys(r['codec'] for r in results)):
-            rows = sorted(
-                (r for r in results if r['codec'] == codec and r['setting'].startswith(group)),
-                key=lambda r: r['stride'],
-            )
-            strides = [r['stride'] for r in rows]
-            colour = f'C{index}'
-            # Floor at 1e-6 px so exact round trips stay visible on the log axis.
-            axis.plot(
-                strides,
-                [max(r['ideal']['mean'], 1e-6) for r in rows],
-                'o-',
-                color=colour,
-                label=codec,
-            )
-            axis.plot(strides, [r['robust']['mean'] for r in rows], 's--', color=colour, alpha=0.6)
-        axis.set(
-            xscale='log',
-            yscale='log',
-            xlabel='heatmap stride (input px per cell)',
-            ylabel='mean round-trip error (input px)',
-            title=f'{group}: ideal (solid) and blurred+noisy (dashed)',
-        )
-        axis.set_xticks([4, 8, 16], ['4', '8', '16'])
-        axis.xaxis.set_minor_formatter(plt.NullFormatter())
-        axis.grid(True, which='both', alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def write_report(report: dict, out_dir: Path) -> Dict[str, Path]:
-    """Write the JSON, Markdown and PNG files; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = dict(
-        json=out_dir / 'codec_benchmark.json',
-        markdown=out_dir / 'codec_benchmark.md',
-        plot=out_dir / 'codec_benchmark.png',
-    )
-    paths['json'].write_text(json.dumps(report, indent=1, default=list))
-    paths['markdown'].write_text(markdown_table(report))
-    plot_error_vs_stride(report, paths['plot'])
-    return paths
 
 
 def run(
     out_dir: Path, quick: bool = False, progress: bool = True, num_samples: Optional[int] = None
 ) -> Tuple[dict, Dict[str, Path]]:
     """Benchmark with the full or the quick (CI) budget and write the outputs."""
-    budget = (
-        dict(num_samples=12, num_draws=64, num_robust_draws=4, repeats=3)
-        if quick
-        else dict(num_samples=200, num_draws=1024, num_robust_draws=64, repeats=10)
-    )
-    if num_samples is not None:
-        budget['num_samples'] = num_samples
-    report = benchmark_codecs(progress=progress, **budget)
+    budget = choose_budget(CODEC_FULL, CODEC_QUICK, quick, num_samples=num_samples)
+    report = benchmark_codecs(budget, progress=progress)
     report['meta']['quick'] = quick
     return report, write_report(report, out_dir)

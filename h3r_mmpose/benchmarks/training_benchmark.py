@@ -1,7 +1,7 @@
 """The sub-pixel landmark benchmark: the same small model trained with each codec.
 
 Every run trains the same network on the same synthetic landmarks (exact sub-pixel ground
-truth, see :mod:`h3r_mmpose.benchmarks.synthetic_landmarks`) with the same schedule, through
+truth, see :mod:`h3r_mmpose.benchmarks.datasets`) with the same schedule, through
 MMPose's real ``Runner``, pipeline and metrics; only the codec, the loss and the head's
 output layer change. Two network families, as users train them:
 
@@ -30,7 +30,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -41,8 +41,10 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our modules)
 
-from ..datasets.synthetic_landmarks import make_synthetic_landmarks
-from ..engine.leaderboard import read_rows
+from ..engine.hooks import LeaderboardHook
+from .budgets import TRAINING_FULL
+from .datasets import make_synthetic_landmarks
+from .reporting import software_versions
 
 OURS = 'H3R (ours)'
 PEERS = ('MSRAHeatmap', 'DARK', 'UDPHeatmap', 'SimCCLabel')
@@ -197,22 +199,6 @@ def run_name(row: str) -> str:
     return '_'.join(part for part in kept.split('_') if part)
 
 
-@dataclass
-class Budget:
-    """How much data and training a benchmark run gets."""
-
-    num_train: int
-    num_test: int
-    max_iters: int
-    batch_size: int
-    #: Test EPE is measured every ``eval_interval`` iterations for the convergence curve.
-    eval_interval: int
-
-
-QUICK = Budget(num_train=64, num_test=32, max_iters=8, batch_size=8, eval_interval=4)
-FULL = Budget(num_train=2000, num_test=500, max_iters=1200, batch_size=32, eval_interval=150)
-
-
 def run_config(
     row: str,
     stride: int,
@@ -222,11 +208,11 @@ def run_config(
     leaderboard_file: Path,
     input_size: Tuple[int, int],
     num_keypoints: int,
-    budget: Budget,
+    budget: Mapping[str, int],
     seed: int,
 ) -> Config:
     """A complete MMEngine config for one training run, validated on the test split every
-    ``budget.eval_interval`` iterations; its test appends a leaderboard row."""
+    ``budget['eval_interval']`` iterations; its test appends a leaderboard row."""
     codec, head = codec_and_head(row, stride, input_size, num_keypoints, backbone)
     use_udp = codec['type'] == 'UDPHeatmap'
     # The box is the whole image (padding 1.0): crop pixels are image pixels.
@@ -265,7 +251,7 @@ def run_config(
     custom_hooks: List[dict] = [dict(type='LeaderboardHook', out_file=str(leaderboard_file))]
     if row in H3R_ROWS and H3R_ROWS[row].annealing is not None:
         custom_hooks.append(dict(H3R_ROWS[row].annealing))
-    max_iters = budget.max_iters
+    max_iters = budget['max_iters']
     warmup = max(1, max_iters // 20)
     return Config(
         dict(
@@ -300,13 +286,13 @@ def run_config(
                 test_cfg=dict(flip_test=False),
             ),
             train_dataloader=dict(
-                batch_size=budget.batch_size,
+                batch_size=budget['batch_size'],
                 num_workers=0,
                 sampler=dict(type='InfiniteSampler', shuffle=True),
                 dataset=dataset('train', train_pipeline),
             ),
             train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=max_iters, val_interval=budget.eval_interval
+                type='IterBasedTrainLoop', max_iters=max_iters, val_interval=budget['eval_interval']
             ),
             optim_wrapper=dict(optimizer=dict(type='Adam', lr=2e-3)),
             param_scheduler=[
@@ -351,7 +337,7 @@ def test_run(cfg: Config, state_dict: dict) -> Dict[str, float]:
     runner = Runner.from_cfg(cfg)
     runner.model.load_state_dict(state_dict)
     metrics = runner.test()
-    leaderboard_row = read_rows(cfg.custom_hooks[0]['out_file'])[-1]
+    leaderboard_row = next(h for h in runner.hooks if isinstance(h, LeaderboardHook)).last_row
     return dict(
         epe_px=float(metrics['EPE']),
         nme=float(metrics['NME']),
@@ -403,7 +389,7 @@ def training_groups(rows: Sequence[str]) -> List[List[str]]:
 
 def benchmark_training(
     out_dir: Path,
-    budget: Budget = FULL,
+    budget: Mapping[str, int] = TRAINING_FULL,
     image_size: int = 128,
     num_keypoints: int = 5,
     rows: Sequence[str] = DEFAULT_ROWS,
@@ -424,13 +410,13 @@ def benchmark_training(
     """
     input_size = (image_size, image_size)
     data_root = out_dir / f'data_{image_size}x{image_size}_k{num_keypoints}'
-    marker = data_root / f'.complete_{budget.num_train}_{budget.num_test}'
+    marker = data_root / f'.complete_{budget["num_train"]}_{budget["num_test"]}'
     if not marker.exists():
         make_synthetic_landmarks(
             data_root,
-            num_train=budget.num_train,
+            num_train=budget['num_train'],
             num_val=0,
-            num_test=budget.num_test,
+            num_test=budget['num_test'],
             image_size=input_size,
             num_keypoints=num_keypoints,
             seed=0,
@@ -475,16 +461,12 @@ def benchmark_training(
                 )
             )
     meta = dict(
-        num_train=budget.num_train,
-        num_test=budget.num_test,
+        budget,
         image_size=list(input_size),
         num_keypoints=num_keypoints,
-        max_iters=budget.max_iters,
-        batch_size=budget.batch_size,
-        eval_interval=budget.eval_interval,
         backbone=backbone,
         seeds=list(seeds),
         torch_threads=torch.get_num_threads(),
-        torch=torch.__version__,
+        **software_versions(),
     )
     return dict(meta=meta, results=results)

@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from .reporting import in_order, markdown_table, pyplot, stride_axes
 from .training_benchmark import OURS, PEERS
 
 
@@ -61,16 +62,11 @@ def results_table(results: Sequence[dict]) -> str:
     for (backbone,), rows in _keyed(results, 'backbone').items():
         strides = sorted({row['stride'] for row in rows})
         by_row = _keyed(rows, 'codec', 'stride')
-        names = list(dict.fromkeys(row['codec'] for row in rows))
+        names = in_order(row['codec'] for row in rows)
         header = ['row'] + [f'EPE px s{s}' for s in strides]
         header += [f'floor px s{s}' for s in strides] + [f'train s s{s}' for s in strides]
         header += [f'GFLOPs s{s}' for s in strides]
-        lines = [
-            f'**{backbone}**',
-            '',
-            '| ' + ' | '.join(header) + ' |',
-            '|' + '---|' * len(header),
-        ]
+        table_rows = []
         for name in names:
             cells = [name]
             for key, text in (
@@ -82,7 +78,8 @@ def results_table(results: Sequence[dict]) -> str:
                 cells += [
                     text(by_row[name, s], key) if (name, s) in by_row else '' for s in strides
                 ]
-            lines.append('| ' + ' | '.join(cells) + ' |')
+            table_rows.append(cells)
+        lines = [f'**{backbone}**', '', markdown_table(header, table_rows)]
         peers = [name for name in names if name in PEERS]
         if OURS in names and peers:
             comparisons = []
@@ -110,13 +107,9 @@ def describe_meta(meta: dict) -> str:
 def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> None:
     """Test EPE against training iterations at one stride: one panel per backbone, one line
     per row (mean over seeds)."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     at_stride = [row for row in results if row['stride'] == stride and row.get('curve')]
-    backbones = list(dict.fromkeys(row['backbone'] for row in at_stride))
+    backbones = in_order(row['backbone'] for row in at_stride)
     fig, axes = plt.subplots(1, max(1, len(backbones)), figsize=(7 * max(1, len(backbones)), 4.8))
     axes = np.atleast_1d(axes)
     for axis, backbone in zip(axes, backbones):
@@ -142,11 +135,7 @@ def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> No
 
 def plot_error_vs_stride(results: Sequence[dict], path: Path) -> None:
     """Test error (solid) and quantization floor (dotted) against stride, ResNet rows."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axis = plt.subplots(figsize=(7, 4.8))
     rows = [row for row in results if row['backbone'] == 'resnet']
     for index, ((name,), runs) in enumerate(_keyed(rows, 'codec').items()):
@@ -158,16 +147,11 @@ def plot_error_vs_stride(results: Sequence[dict], path: Path) -> None:
         floors = [max(seed_statistics(by_stride[(s,)], 'floor_px')[0], 1e-2) for s in strides]
         axis.plot(strides, errors, 'o-', color=f'C{index}', label=name)
         axis.plot(strides, floors, ':', color=f'C{index}', alpha=0.7)
+    stride_axes(axis)
     axis.set(
-        xscale='log',
-        yscale='log',
-        xlabel='heatmap stride (input px per cell)',
         ylabel='test error (input px)',
         title='Trained error (solid) and quantization floor (dotted, shown >= 0.01)',
     )
-    axis.set_xticks([4, 8, 16], ['4', '8', '16'])
-    axis.xaxis.set_minor_formatter(plt.NullFormatter())
-    axis.grid(True, which='both', alpha=0.3)
     axis.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -199,6 +183,7 @@ def combine_reports(reports: Sequence[dict]) -> dict:
         ValueError: if the runs' budgets or data differ.
     """
     shared = ('num_train', 'num_test', 'image_size', 'num_keypoints', 'max_iters', 'batch_size')
+    shared += ('eval_interval',)
     first = reports[0]['meta']
     for report in reports[1:]:
         different = [key for key in shared if report['meta'][key] != first[key]]

@@ -6,6 +6,8 @@ another unit: ``u / (W-1) * w``, the value that MMPose's generic back-mapping ne
 UDP affine. It is converted to crop pixels here, so UDP is not penalised for its convention.
 """
 
+from typing import Tuple
+
 import numpy as np
 from mmpose.codecs import UDPHeatmap
 from mmpose.codecs.base import BaseKeypointCodec
@@ -23,6 +25,26 @@ def decoded_to_crop_scale(codec: BaseKeypointCodec) -> np.ndarray:
     return np.ones(2)
 
 
+def decoder_inputs(encoded: dict) -> Tuple[np.ndarray, ...]:
+    """The arrays a codec's ``decode`` takes, picked from its ``encode`` output.
+
+    Args:
+        encoded (dict): The output of ``codec.encode`` for one sample.
+
+    Returns:
+        tuple: ``(heatmaps,)`` for heatmap codecs, ``(keypoint_x_labels,
+        keypoint_y_labels)`` for SimCC.
+    """
+    if 'heatmaps' in encoded:
+        return (encoded['heatmaps'],)
+    if 'keypoint_x_labels' in encoded:
+        return (encoded['keypoint_x_labels'], encoded['keypoint_y_labels'])
+    raise ValueError(
+        'encoded must hold heatmaps or keypoint_x_labels and keypoint_y_labels, '
+        f'got fields {sorted(encoded)}'
+    )
+
+
 def decode_encoded(codec: BaseKeypointCodec, encoded: dict) -> np.ndarray:
     """Decode a codec's own ``encode`` output, whatever fields it produced.
 
@@ -33,14 +55,7 @@ def decode_encoded(codec: BaseKeypointCodec, encoded: dict) -> np.ndarray:
     Returns:
         np.ndarray: decoded keypoints in crop pixels, shape (1, K, 2).
     """
-    if 'heatmaps' in encoded:
-        keypoints, _ = codec.decode(encoded['heatmaps'])
-    elif 'keypoint_x_labels' in encoded:
-        keypoints, _ = codec.decode(encoded['keypoint_x_labels'], encoded['keypoint_y_labels'])
-    else:
-        raise ValueError(
-            f'cannot decode the output of {type(codec).__name__}: fields {sorted(encoded)}'
-        )
+    keypoints, _ = codec.decode(*decoder_inputs(encoded))
     return np.asarray(keypoints, dtype=np.float64).reshape(1, -1, 2) * decoded_to_crop_scale(codec)
 
 

@@ -5,12 +5,9 @@ import pytest
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from h3r_mmpose.benchmarks.training_benchmark import (
-    OURS,
-    QUICK,
-    make_synthetic_landmarks,
-    run_config,
-)
+from h3r_mmpose.benchmarks import make_synthetic_landmarks
+from h3r_mmpose.benchmarks.budgets import TRAINING_QUICK
+from h3r_mmpose.benchmarks.training_benchmark import OURS, run_config
 from h3r_mmpose.engine.hooks import TargetSigmaAnnealingHook
 from h3r_mmpose.engine.hooks.target_sigma_annealing_hook import annealed_sigma
 
@@ -49,21 +46,21 @@ def test_schedule_reaches_zero_at_the_last_iteration_of_a_run(tmp_path, end_frac
         tmp_path / 'board.jsonl',
         (64, 64),
         2,
-        QUICK,
+        TRAINING_QUICK,
         seed=0,
     )
     cfg.custom_hooks = [
         dict(type='TargetSigmaAnnealingHook', start_sigma=1.5, end_fraction=end_fraction)
     ]
-    cfg.train_cfg.val_interval = QUICK.max_iters + 1
+    cfg.train_cfg.val_interval = TRAINING_QUICK['max_iters'] + 1
     runner = Runner.from_cfg(cfg)
     recorder = SigmaRecorder()
     runner.register_hook(recorder)
     runner.train()
-    last = QUICK.max_iters - 1
+    last = TRAINING_QUICK['max_iters'] - 1
     end = round(end_fraction * last)
     assert recorder.sigmas == pytest.approx(
-        [annealed_sigma(1.5, i, end) for i in range(QUICK.max_iters)]
+        [annealed_sigma(1.5, i, end) for i in range(TRAINING_QUICK['max_iters'])]
     )
     assert recorder.sigmas[0] == 1.5 and recorder.sigmas[-1] == 0.0
     assert all(a > b for a, b in zip(recorder.sigmas[: end + 1], recorder.sigmas[1 : end + 1]))

@@ -8,11 +8,10 @@ from typing import List, Optional
 import numpy as np
 import pytest
 from mmengine.logging import MMLogger
+from utils import wflw_samples_dataset
 
 from h3r_mmpose.evaluation.metrics import FaceAlignmentMetric
 from h3r_mmpose.evaluation.metrics.face_alignment_metric import ced_auc, threshold_tag
-
-SAMPLES_DIR = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'mmpose_samples'
 
 # Four keypoints on a 100-pixel square: keypoints 0 and 1 are 100 px apart,
 # so with keypoint_indices=[0, 1] an error of e pixels is an NME of e / 100.
@@ -222,26 +221,13 @@ def test_built_from_the_registry():
 
 
 @pytest.fixture(scope='module')
-def wflw_samples() -> List:
+def wflw_samples(samples_dir: Path) -> List:
     """The four faces of the WFLW test sample, packed by MMPose's pipeline."""
-    if not (SAMPLES_DIR / 'wflw').is_dir():
-        pytest.skip(f'sample data not found at {SAMPLES_DIR}')
-    from mmpose.datasets import WFLWDataset
+    from mmpose.registry import DATASETS
     from mmpose.utils import register_all_modules
 
     register_all_modules()
-    dataset = WFLWDataset(
-        data_root=str(SAMPLES_DIR / 'wflw'),
-        ann_file='test_wflw.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=[
-            dict(type='LoadImage'),
-            dict(type='GetBBoxCenterScale'),
-            dict(type='TopdownAffine', input_size=(256, 256)),
-            dict(type='PackPoseInputs'),
-        ],
-    )
+    dataset = DATASETS.build(wflw_samples_dataset(samples_dir, input_size=(256, 256)))
     return dataset, [dataset[i]['data_samples'] for i in range(len(dataset))]
 
 

@@ -1,4 +1,4 @@
-"""Render leaderboard rows (written by ``LeaderboardHook``) as tables.
+"""Leaderboard rows (written by ``LeaderboardHook``) as Markdown and HTML tables.
 
 One table per dataset, best run first by that dataset's primary metric:
 ``coco/AP`` if any run reports it, else the first NME-like metric, else the
@@ -7,12 +7,11 @@ name (see :func:`lower_is_better`).
 """
 
 import html
-import json
 import math
 import re
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
-Row = Dict[str, Any]
+from ..engine.hooks.leaderboard_row import Row
 
 # Name tokens of error-like metrics; any other metric (AP, AR, PCK, AUC, ...)
 # is taken to be higher-is-better.
@@ -28,42 +27,6 @@ PAGE_CSS = (
     'th{background:#f3f3f3}td:first-child,td:nth-child(2)'
     '{text-align:left}'
 )
-
-
-def parse_rows(lines: Iterable[str]) -> List[Row]:
-    """Parse JSON-lines text into rows, skipping blank lines.
-
-    Args:
-        lines (Iterable[str]): The lines of a ``leaderboard.jsonl`` file.
-
-    Returns:
-        List[dict]: One dict per non-blank line, in order.
-    """
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f'line {number} is not valid JSON: {error}') from error
-        if not isinstance(row, dict):
-            raise ValueError(f'line {number} must be a JSON object, got {type(row).__name__}')
-        rows.append(row)
-    return rows
-
-
-def read_rows(path: str) -> List[Row]:
-    """Read a ``leaderboard.jsonl`` file.
-
-    Args:
-        path (str): The file to read.
-
-    Returns:
-        List[dict]: Its rows, in file order.
-    """
-    with open(path, encoding='utf-8') as f:
-        return parse_rows(f)
 
 
 def lower_is_better(metric: str) -> bool:

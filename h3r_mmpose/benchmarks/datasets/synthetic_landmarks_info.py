@@ -11,7 +11,7 @@ generation parameter, and the metainfo must describe exactly the K keypoints
 of the annotations. A ``.py`` file generated per dataset would work too
 (``metainfo=dict(from_file=...)``), but then every config must name it and
 keep it in step with the annotations. Instead
-:class:`~h3r_mmpose.datasets.SyntheticLandmarkDataset` counts the keypoints in
+:class:`~h3r_mmpose.benchmarks.SyntheticLandmarkDataset` counts the keypoints in
 its annotation file and calls :func:`synthetic_landmarks_metainfo`, so configs
 pass no ``metainfo`` and the two cannot disagree.
 """

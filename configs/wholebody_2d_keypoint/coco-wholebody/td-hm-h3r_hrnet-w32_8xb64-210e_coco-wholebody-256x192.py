@@ -1,0 +1,55 @@
+# td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192 with randomized-rounding heatmaps at 1/4 of the
+# input (48x64). Everything else (HRNet, CocoWholeBodyDataset, schedule, augmentation, stock metric)
+# is the stock config.
+# Written by:
+#   python tools/convert_config.py mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py --out FILE
+_base_ = [
+    'mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py',
+]
+custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
+
+# Only the sizes and the options given to the converter are set, so the codec defaults apply to the
+# rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
+# draws), the decoder and its radius or topk.
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(192, 256),
+    heatmap_size=(48, 64),
+)
+
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. The
+# codec's corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
+model = dict(
+    head=dict(
+        _delete_=True,
+        type='H3RHead',
+        in_channels=32,
+        out_channels=133,
+        deconv_out_channels=None,
+        loss=dict(type='HeatmapCrossEntropyLoss'),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
+
+# The stock pipelines captured the old codec when they were read: swap their GenerateTarget.
+train_pipeline = [
+    dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
+    for step in _base_.train_pipeline
+]
+
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+# The stock evaluator first, with its unprefixed keys (the stock save_best reads them), then the
+# codec's quantization floor in the same units ('floor/...'). The floor needs ground-truth
+# keypoints: it skips the detected boxes (counted in 'floor/num_skipped'); evaluate with
+# bbox_file=None to measure it.
+val_evaluator = [
+    _base_.val_evaluator,
+    dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),
+]
+test_evaluator = val_evaluator
+
+# A plain `codec = dict(...)` would merge into the stock codec and keep its other arguments. Replace
+# it here, last, so the uses above hold the dict without the `_delete_` flag.
+codec = dict(_delete_=True, **codec)

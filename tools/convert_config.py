@@ -1,0 +1,81 @@
+"""Convert an MMPose top-down heatmap config to H3R.
+
+    python tools/convert_config.py CONFIG [--stride {4,8,16}] [--target TYPE]
+                                   [--decoder NAME] [--radius R] [--topk K] --out FILE
+
+CONFIG is a stock config, e.g.
+``mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py``,
+or a file of your own. FILE inherits it and swaps in the randomized-rounding codec, the H3R
+head with the stock head's layers, every GenerateTarget, flip testing without the shift, the
+plain affine for UDP configs and the quantization-floor metric (see
+``h3r_mmpose/converters/config_converter.py``). Without ``--stride`` the stock heatmap size is
+kept; ``--target``, ``--decoder``, ``--radius`` and ``--topk`` set the codec's
+``target_type``, ``decoder``, ``radius`` and ``topk`` (otherwise its defaults apply). The
+written config is loaded once to check it; exit status 2 means the config was refused or an
+option was bad, with the reason on stderr.
+"""
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from mmengine.config import Config
+
+from h3r_mmpose.converters import ConversionRefused, write_converted_config
+from h3r_mmpose.converters.config_converter import STRIDES
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Write an H3R config that inherits an MMPose top-down heatmap config'
+    )
+    parser.add_argument('config', help='mmpose::path/to/config.py or a config file')
+    parser.add_argument(
+        '--stride',
+        type=int,
+        choices=STRIDES,
+        help='heatmap stride in input pixels (default: the stock heatmap size)',
+    )
+    parser.add_argument(
+        '--target', help="codec target_type, 'expected' or 'stochastic' (default: the codec's)"
+    )
+    parser.add_argument(
+        '--decoder', help="codec decoder, 'mean_shift', 'topk' or 'paper' (default: the codec's)"
+    )
+    parser.add_argument('--radius', type=float, help="mean-shift radius (default: the codec's)")
+    parser.add_argument(
+        '--topk', type=int, help="cells the topk/paper decoder averages (default: the codec's)"
+    )
+    parser.add_argument('--out', required=True, help='the config file to write')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        path = write_converted_config(
+            args.config,
+            args.out,
+            stride=args.stride,
+            target_type=args.target,
+            decoder=args.decoder,
+            radius=args.radius,
+            topk=args.topk,
+        )
+    except ConversionRefused as error:
+        print(f'not converted: {error}', file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    cfg = Config.fromfile(str(path))
+    head = cfg.model.head.get('pose_cfg', cfg.model.head)
+    print(
+        f'wrote {path}: {head.type}, codec {cfg.codec.type} input_size '
+        f'{tuple(cfg.codec.input_size)} heatmap_size {tuple(cfg.codec.heatmap_size)}'
+    )
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -37,8 +37,8 @@ _SCALAR_TYPES = {'Float': torch.float32, 'Half': torch.float16, 'Double': torch.
 def _isfinite_as_less(g, values):
     """``aten::isfinite`` as ``Less(Abs(x), inf)``: false for NaN and +-inf, as isfinite is.
 
-    PyTorch's own symbolic casts to float64 and calls ``IsInf``; TensorRT has neither a
-    float64 type nor, before 8.6, the ``IsInf`` operator.
+    PyTorch's own symbolic casts to float64 and calls ``IsInf``; TensorRT has no float64
+    kernels and, before 8.6, no ``IsInf``.
     """
     dtype = _SCALAR_TYPES.get(values.type().scalarType(), torch.float32)
     infinity = g.op('Constant', value_t=torch.tensor(float('inf'), dtype=dtype))

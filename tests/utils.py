@@ -4,10 +4,12 @@ shipped."""
 
 import contextlib
 import copy
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
+from unittest import mock
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -176,3 +178,21 @@ def wflw_samples_dataset(samples_dir: Path, input_size: Sequence[int]) -> dict:
             dict(type='PackPoseInputs'),
         ],
     )
+
+
+def load_tool(tool: str):
+    """The module of ``tools/<tool>.py``, loaded under a private name (tools/ is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        f'h3r_tools_{tool}', ROOT / 'tools' / f'{tool}.py'
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_tool_in_process(tool: str, *args) -> None:
+    """``python tools/<tool>.py ARGS``, run in this process: its ``main()`` with that command
+    line. A subprocess would pay the stack's import time (seconds) at every call."""
+    module = load_tool(tool)
+    with mock.patch.object(sys, 'argv', [f'tools/{tool}.py', *map(str, args)]):
+        module.main()

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import h3r_mmpose  # noqa: F401  (registers modules; allow-lists checkpoint types)
+from h3r_mmpose.utils.config_checks import check_train_pipeline
 from h3r_mmpose.utils.run_config import add_run_arguments, load_run_config
 
 
@@ -41,6 +42,7 @@ def parse_args() -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     cfg = load_run_config(args)
+    check_train_pipeline(cfg)  # a stale GenerateTarget fails here, before anything is built
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -76,7 +76,13 @@ def test_hook_appends_one_row_describing_the_test_run(test_run):
     assert row['params'] == sum(p.numel() for p in test_run.model.parameters())
     assert row['flops'] > 0
     assert row['metrics'] == pytest.approx({k: float(v) for k, v in test_run.metrics.items()})
-    assert set(row['metrics']) == {'NME', 'FR@10', 'AUC@10', 'num_images', 'num_skipped_images'}
+    assert set(row['metrics']) == {
+        'NME_percent',
+        'FR@10_percent',
+        'AUC@10',
+        'num_images',
+        'num_skipped_images',
+    }
     assert row['metrics']['num_images'] == 4.0
     assert row['date'].endswith('+00:00')  # ISO 8601 in UTC
     assert isinstance(row['commit'], str) and row['commit']

@@ -67,8 +67,8 @@ def test_nme_failure_rate_and_auc_are_exact():
     results = evaluate(metric, THREE_IMAGES)
     assert results == pytest.approx(
         {
-            'NME': 100 * (0.02 + 0.05 + 0.12) / 3,
-            'FR@10': 100 / 3,  # only the 0.12 image fails
+            'NME_percent': 100 * (0.02 + 0.05 + 0.12) / 3,
+            'FR@10_percent': 100 / 3,  # only the 0.12 image fails
             # mean of max(0, 1 - nme / 0.1): 0.8, 0.5 and 0
             'AUC@10': (0.8 + 0.5 + 0.0) / 3,
             'num_images': 3,
@@ -81,7 +81,7 @@ def test_threshold_names_keys_and_an_nme_equal_to_it_is_no_failure():
     metric = FaceAlignmentMetric(keypoint_indices=[0, 1], failure_threshold=0.05)
     results = evaluate(metric, THREE_IMAGES)
     # 0.05 is not above 0.05: only the 0.12 image fails.
-    assert results['FR@5'] == pytest.approx(100 / 3)
+    assert results['FR@5_percent'] == pytest.approx(100 / 3)
     # 1 - 0.02 / 0.05 = 0.6; the other two images add 0.
     assert results['AUC@5'] == pytest.approx(0.6 / 3)
     assert threshold_tag(0.08) == '8'
@@ -103,7 +103,7 @@ def test_invisible_keypoints_do_not_count():
     offsets = [[3.0, 4.0], [0.0, 5.0], [5.0, 0.0], [900.0, 900.0]]
     metric = FaceAlignmentMetric(keypoint_indices=[0, 1])
     results = evaluate(metric, [make_sample(offsets, visible=(1, 1, 2, 0))])
-    assert results['NME'] == pytest.approx(5.0)
+    assert results['NME_percent'] == pytest.approx(5.0)
 
 
 def test_each_image_weighs_the_same_whatever_its_visible_count():
@@ -118,7 +118,7 @@ def test_each_image_weighs_the_same_whatever_its_visible_count():
             make_sample([6.0, 8.0], visible=(0, 0, 1, 0), img_id=2),
         ],
     )
-    assert results['NME'] == pytest.approx(6.0)
+    assert results['NME_percent'] == pytest.approx(6.0)
 
 
 def test_image_without_visible_keypoint_is_skipped_and_reported():
@@ -135,7 +135,13 @@ def test_image_without_visible_keypoint_is_skipped_and_reported():
     finally:
         logger.removeHandler(handler)
     assert results == pytest.approx(
-        {'NME': 2.0, 'FR@10': 0.0, 'AUC@10': 0.8, 'num_images': 1, 'num_skipped_images': 1}
+        {
+            'NME_percent': 2.0,
+            'FR@10_percent': 0.0,
+            'AUC@10': 0.8,
+            'num_images': 1,
+            'num_skipped_images': 1,
+        }
     )
     skip_warnings = [
         r.getMessage()
@@ -164,7 +170,7 @@ def test_bbox_size_normalises_by_the_longer_box_side():
     # A 40 x 200 box has size 200 (MMPose's NME: max of width and height).
     metric = FaceAlignmentMetric(norm_mode='use_norm_item', norm_item='bbox_size')
     results = evaluate(metric, [make_sample([6.0, 8.0], bbox=(10.0, 20.0, 50.0, 220.0))])
-    assert results['NME'] == pytest.approx(100 * 10 / 200)
+    assert results['NME_percent'] == pytest.approx(100 * 10 / 200)
 
 
 @pytest.mark.parametrize(
@@ -180,7 +186,7 @@ def test_dataset_default_keypoint_indices(dataset_name, indices):
         [make_sample([1.0, 0.0], gt=gt, visible=np.ones(98))],
         dataset_meta={'dataset_name': dataset_name},
     )
-    assert results['NME'] == pytest.approx(100 * 1 / 50)
+    assert results['NME_percent'] == pytest.approx(100 * 1 / 50)
 
 
 def test_unknown_dataset_without_indices_raises():
@@ -206,7 +212,7 @@ def test_bad_arguments_raise(kwargs, message):
 def test_prefix_is_applied():
     metric = FaceAlignmentMetric(keypoint_indices=[0, 1], prefix='wflw_blur')
     results = evaluate(metric, THREE_IMAGES[:1])
-    assert results['wflw_blur/NME'] == pytest.approx(2.0)
+    assert results['wflw_blur/NME_percent'] == pytest.approx(2.0)
 
 
 def test_built_from_the_registry():
@@ -251,8 +257,8 @@ def test_real_wflw_ground_truth_scores_zero(wflw_samples):
     metric.process([], predict(data_samples, np.zeros(len(data_samples))))
     results = metric.evaluate(len(data_samples))
     assert results == {
-        'NME': 0.0,
-        'FR@10': 0.0,
+        'NME_percent': 0.0,
+        'FR@10_percent': 0.0,
         'AUC@10': 1.0,
         'num_images': 4,
         'num_skipped_images': 0,
@@ -280,6 +286,6 @@ def test_real_wflw_matches_mmpose_nme(wflw_samples):
     theirs.dataset_meta = dataset.metainfo
     theirs.process([], predictions)
 
-    ours_nme = ours.evaluate(len(predictions))['NME']
+    ours_nme = ours.evaluate(len(predictions))['NME_percent']
     assert ours_nme > 0
     assert ours_nme == pytest.approx(100 * theirs.evaluate(len(predictions))['NME'], rel=1e-5)

@@ -61,8 +61,8 @@ def test_lossless_codec_has_a_zero_floor_in_pixels_and_nme(wflw):
     )
     assert metrics['floor/error_px_max'] < 1e-3
     assert metrics['floor/error_input_px'] < 1e-4
-    assert metrics['floor/NME'] < 1e-3  # percent
-    assert metrics['floor/FR@10'] == 0.0
+    assert metrics['floor/NME_percent'] < 1e-3
+    assert metrics['floor/FR@10_percent'] == 0.0
     assert metrics['floor/AUC@10'] == pytest.approx(1.0, abs=1e-5)
     assert metrics['floor/num_skipped'] == 0
 
@@ -82,7 +82,7 @@ def test_msra_floor_is_its_rounding_error(wflw):
     expected = np.linalg.norm(np.round(crop / 4) * 4 - crop, axis=1).mean()
     assert metrics['floor/error_input_px'] == pytest.approx(expected, abs=1e-3)
     assert 1.0 < metrics['floor/error_input_px'] < 2.0  # about 0.38 x stride
-    assert metrics['floor/NME'] > 0.5  # percent of the inter-ocular distance
+    assert metrics['floor/NME_percent'] > 0.5  # of the inter-ocular distance
 
 
 def test_floor_in_coco_metric_units_and_skipped_samples(samples_dir):

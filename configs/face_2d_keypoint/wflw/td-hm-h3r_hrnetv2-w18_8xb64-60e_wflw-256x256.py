@@ -41,16 +41,17 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 # Three readings of one prediction, all normalised by the outer-eye-corner distance as
 # the stock NME is:
-# - MMPose's NME, which pools the errors of all keypoints ('NME', read by save_best='NME');
-# - the per-image NME, failure rate and CED AUC of face leaderboards ('face/NME',
-#   'face/FR@10', 'face/AUC@10'); the prefix keeps its NME apart from MMPose's;
-# - the codec's quantization floor in those leaderboard units ('floor/face/NME', ...).
-face_metric = dict(type='FaceAlignmentMetric', norm_mode='keypoint_distance', prefix='face')
+# - MMPose's NME, a fraction pooling the errors of all keypoints ('NME', read by
+#   save_best='NME');
+# - the per-image NME and failure rate in percent and the CED AUC as a fraction, as face
+#   leaderboards report them ('face/NME_percent', 'face/FR@10_percent', 'face/AUC@10');
+# - the codec's quantization floor, scored by that same face metric
+#   ('floor/face/NME_percent', ...).
 val_evaluator = [
     _base_.val_evaluator,
-    face_metric,
-    dict(type='QuantizationFloorMetric', codec=codec, metric=face_metric),
+    dict(type='FaceAlignmentMetric', norm_mode='keypoint_distance', prefix='face'),
 ]
+val_evaluator += [dict(type='QuantizationFloorMetric', codec=codec, metric=val_evaluator[1])]
 test_evaluator = val_evaluator
 
 # A plain `codec = dict(...)` would merge into the stock MSRA codec and keep its `sigma`.

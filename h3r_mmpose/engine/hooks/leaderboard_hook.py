@@ -60,7 +60,7 @@ class LeaderboardHook(Hook):
         Args:
             runner (Runner): The runner of the test run.
             metrics (dict, optional): The test metrics, e.g.
-                ``{'NME': 4.1, 'FR@10': 2.5}``.
+                ``{'NME_percent': 4.1, 'FR@10_percent': 2.5}``.
         """
         row = self.last_row = self.build_row(runner, metrics or {})
         out_file = self.out_file or osp.join(runner.work_dir, 'leaderboard.jsonl')

@@ -10,7 +10,9 @@ The face-alignment literature reports three numbers per test set:
 MMPose's ``NME`` metric pools the errors of all visible keypoints of all images
 before averaging, so images with more visible keypoints weigh more, and it
 gives neither ``FR`` nor ``AUC``. This metric averages per image first, which
-is what the WFLW, 300W, COFW and AFLW leaderboards report.
+is what the WFLW, 300W, COFW and AFLW leaderboards report. As there, NME and
+FR are given in percent, and their keys say so (``NME_percent``,
+``FR@10_percent``), since MMPose's ``NME`` in the same log is a fraction.
 """
 
 import math
@@ -143,10 +145,12 @@ class FaceAlignmentMetric(BaseMetric):
     out of every mean, counted in ``num_skipped_images`` and logged.
 
     Results, with ``t = failure_threshold`` written in percent (``10`` for
-    0.10):
+    0.10). Keys of values in percent end in ``_percent``; the others are
+    fractions or counts. MMPose's ``NME`` metric, which face configs report
+    beside this one, is a fraction.
 
-    - ``NME``: mean per-image NME, in percent.
-    - ``FR@t``: percentage of images with NME > ``t``.
+    - ``NME_percent``: mean per-image NME, in percent.
+    - ``FR@t_percent``: percentage of images with NME > ``t``.
     - ``AUC@t``: area under the CED curve on [0, ``t``] divided by ``t``, a
       fraction in [0, 1] (see :func:`ced_auc`).
     - ``num_images``: images that entered the means.
@@ -171,7 +175,7 @@ class FaceAlignmentMetric(BaseMetric):
         collect_device (str): Device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix added to every result key, e.g.
-            ``'wflw_blur'`` gives ``'wflw_blur/NME'``. Defaults to None.
+            ``'wflw_blur'`` gives ``'wflw_blur/NME_percent'``. Defaults to None.
     """
 
     default_prefix: Optional[str] = None
@@ -264,7 +268,7 @@ class FaceAlignmentMetric(BaseMetric):
                 from all ranks.
 
         Returns:
-            Dict[str, float]: ``NME``, ``FR@t``, ``AUC@t``, ``num_images``
+            Dict[str, float]: ``NME_percent``, ``FR@t_percent``, ``AUC@t``, ``num_images``
             and ``num_skipped_images`` as described in the class docstring.
         """
         skipped = [r['image'] for r in results if r['nme'] is None]
@@ -282,8 +286,8 @@ class FaceAlignmentMetric(BaseMetric):
 
         tag = threshold_tag(self.failure_threshold)
         return {
-            'NME': 100.0 * float(nmes.mean()),
-            f'FR@{tag}': 100.0 * failure_rate(nmes, self.failure_threshold),
+            'NME_percent': 100.0 * float(nmes.mean()),
+            f'FR@{tag}_percent': 100.0 * failure_rate(nmes, self.failure_threshold),
             f'AUC@{tag}': ced_auc(nmes, self.failure_threshold),
             'num_images': int(nmes.size),
             'num_skipped_images': len(skipped),

@@ -7,6 +7,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
 
 
@@ -40,6 +41,9 @@ class H3RCPMHead(BaseHead):
     Raises:
         ValueError: if ``num_stages`` is not a positive integer.
     """
+
+    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
+    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,

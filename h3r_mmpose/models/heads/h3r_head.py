@@ -13,6 +13,10 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from ...utils.config_checks import CheckedTestCfg, check_decoder, check_targets
+
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
 
 @MODELS.register_module()
 class H3RHead(HeatmapHead):
@@ -43,6 +47,9 @@ class H3RHead(HeatmapHead):
         decoder (dict, optional): the codec config, normally ``RandomizedRoundingHeatmap``.
         init_cfg (dict, optional): weight initialisation.
     """
+
+    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
+    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,
@@ -75,6 +82,7 @@ class H3RHead(HeatmapHead):
             decoder=decoder,
             init_cfg=init_cfg,
         )
+        check_decoder(self.decoder)
         if not callable(getattr(self.loss_module, 'probabilities', None)):
             raise ValueError(
                 f'{type(self).__name__} needs a loss that defines probabilities(logits) '
@@ -113,8 +121,12 @@ class H3RHead(HeatmapHead):
             logits (Tensor): shape (B, K, H, W).
 
         Returns:
-            Tensor: shape (B, K, H, W).
+            Tensor: shape (B, K, H, W), float32 for half-precision logits.
         """
+        # In float32 even under autocast: bfloat16 probabilities would move decoded points by
+        # up to 0.02 px at stride 16 (tests/test_codecs/test_half_precision.py).
+        if logits.dtype in HALF_DTYPES:
+            logits = logits.float()
         return self.loss_module.probabilities(logits)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
@@ -190,6 +202,7 @@ class H3RHead(HeatmapHead):
         keypoint_weights = torch.cat(
             [sample.gt_instance_labels.keypoint_weights for sample in batch_data_samples]
         )
+        check_targets(targets, logits)
         losses = dict(loss_kpt=self.loss_module(logits, targets, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, accuracy, _ = pose_pck_accuracy(

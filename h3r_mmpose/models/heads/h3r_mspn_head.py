@@ -7,6 +7,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor
 
+from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
 
 
@@ -37,6 +38,9 @@ class H3RMSPNHead(MSPNHead):
         decoder (dict, optional): the codec config.
         init_cfg (dict, optional): see :class:`MSPNHead`.
     """
+
+    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
+    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,

@@ -20,6 +20,9 @@ setup(
     # metadata requires chumpy, which does not build. See requirements.txt and
     # tools/setup_env.sh.
     install_requires=['numpy', 'torch'],
+    # `pip install -e .[deploy]`: ONNX export (h3r_mmpose.deploy, tools/deploy/); the
+    # versions CI proves are pinned in tools/constraints.txt.
+    extras_require=dict(deploy=['onnx', 'onnxruntime']),
     license='Apache-2.0',
     zip_safe=False,
 )

@@ -7,11 +7,10 @@ needs to make that crop and map the keypoints back to the image is stored in the
 ``metadata_props`` (see :func:`deploy_metadata`), so a deployment needs the ONNX file only.
 """
 
-import contextlib
 import json
 import warnings
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Union
+from typing import Dict, Optional, Union
 
 import numpy as np
 import onnx
@@ -28,31 +27,6 @@ INPUT_NAME = 'input'
 OUTPUT_NAMES = ('keypoints', 'scores')
 #: TensorRT 8.2's parser reads opsets up to 13; ONNX Runtime reads them all.
 DEFAULT_OPSET = 13
-
-
-#: Torch dtypes of the JIT's scalar type names, for typed constants in a symbolic function.
-_SCALAR_TYPES = {'Float': torch.float32, 'Half': torch.float16, 'Double': torch.float64}
-
-
-def _isfinite_as_less(g, values):
-    """``aten::isfinite`` as ``Less(Abs(x), inf)``: false for NaN and +-inf, as isfinite is.
-
-    PyTorch's own symbolic casts to float64 and calls ``IsInf``; TensorRT has no float64
-    kernels and, before 8.6, no ``IsInf``.
-    """
-    dtype = _SCALAR_TYPES.get(values.type().scalarType(), torch.float32)
-    infinity = g.op('Constant', value_t=torch.tensor(float('inf'), dtype=dtype))
-    return g.op('Less', g.op('Abs', values), infinity)
-
-
-@contextlib.contextmanager
-def portable_isfinite(opset: int) -> Iterator[None]:
-    """Export ``torch.isfinite`` with :func:`_isfinite_as_less` inside the block only."""
-    torch.onnx.register_custom_op_symbolic('aten::isfinite', _isfinite_as_less, opset)
-    try:
-        yield
-    finally:
-        torch.onnx.unregister_custom_op_symbolic('aten::isfinite', opset)
 
 
 def load_estimator(
@@ -207,7 +181,7 @@ def export_onnx(
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     dynamic_axes = {name: {0: 'batch'} for name in (INPUT_NAME, *OUTPUT_NAMES)}
-    with torch.no_grad(), portable_isfinite(opset), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings():
         # The tracer's notes on Python ints taken from tensor shapes: the shapes it records
         # (heatmap size, keypoints) are fixed by the model; only the batch is dynamic.
         warnings.simplefilter('ignore', torch.jit.TracerWarning)

@@ -86,8 +86,7 @@ def test_every_decoder_exports_exactly(decoder, tmp_path):
     estimator = sharpened(load_estimator(cfg))
     path = tmp_path / f'{decoder}.onnx'
     model = export_onnx(estimator, path, flip_test=True)
-    if decoder == 'topk':
-        assert 'TopK' in operator_counts(model) and portability_problems(model) == []
+    assert 'TopK' in operator_counts(model) and portability_problems(model) == []
     inputs = random_crops(estimator, batch_size=2)
     keypoints, scores = run_graph(path, inputs)
     expected_keypoints, expected_scores = head_predict(estimator, inputs, flip_test=True)

@@ -7,8 +7,13 @@ from torch import Tensor
 
 
 def usable_weights(values: Tensor) -> Tensor:
-    """Heatmap values as averaging weights: NaN, infinite and negative values count as 0."""
-    return torch.where(torch.isfinite(values) & (values > 0), values, torch.zeros_like(values))
+    """Heatmap values as averaging weights: NaN, infinite and negative values count as 0.
+
+    Two comparisons rather than ``isfinite``, which ONNX export turns into a float64 cast and
+    ``IsInf`` (neither runs on TensorRT before 8.6); both are false for NaN.
+    """
+    usable = (values > 0) & (values < float('inf'))
+    return torch.where(usable, values, torch.zeros_like(values))
 
 
 def max_cells(flat_maps: Tensor) -> Tuple[Tensor, Tensor]:

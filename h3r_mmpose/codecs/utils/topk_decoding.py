@@ -60,7 +60,8 @@ def global_topk_softmax(maps: Tensor, topk: int, eps: float = 1e-6) -> Tuple[Ten
     """
     num_maps, height, width = maps.shape
     flat = maps.reshape(num_maps, height * width).to(decoding_dtype())
-    probabilities = torch.nan_to_num(flat, nan=0.0).clamp(eps, 1 - eps)
+    # where(isnan), not nan_to_num: the latter exports as IsInf and float64 casts.
+    probabilities = torch.where(torch.isnan(flat), torch.zeros_like(flat), flat).clamp(eps, 1 - eps)
     values, cells = probabilities.topk(topk, dim=1)
     weights = torch.softmax(torch.log(values) - torch.log1p(-values), dim=1)
     rows = cells // width

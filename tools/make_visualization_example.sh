@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes docs/visualization_wflw.png, the README's picture of what a model learned: trains the
+# Makes outputs/visualization_wflw.png, a picture of what a model learned: trains the
 # tiny WFLW model (tests/data/tiny_h3r_wflw.py: the shipped WFLW config with a tiny HRNet) on
 # the four faces of the WFLW samples for 400 iterations, then draws one of those training
 # faces with tools/visualize.py. A few minutes on 2 CPU cores.
@@ -13,8 +13,8 @@ WORK_DIR=outputs/visualization_example
 IMAGE=../shared/data/mmpose_samples/wflw/36_Football_americanfootball_ball_36_415.jpg
 
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} "$PYTHON" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
-mkdir -p docs
+mkdir -p outputs
 "$PYTHON" tools/visualize.py "$CONFIG" "$WORK_DIR/iter_400.pth" "$IMAGE" \
     --bbox 432.3 113.75 533.0 214.8 --keypoints 0 16 32 54 60 76 90 96 \
     --title 'tiny HRNet, 400 iterations on the 4 faces of the WFLW samples (this face included)' \
-    --out docs/visualization_wflw.png
+    --out outputs/visualization_wflw.png

@@ -1,7 +1,7 @@
 # The shipped WFLW config (HRNetV2 layout, 256x256 input, 64x64 randomized-rounding heatmaps)
 # with a tiny HRNet (branch widths 8/16/32/64, one block per branch) and the WFLW samples in
 # ../shared/data/mmpose_samples/wflw (paths relative to the repository root). It makes the
-# README's visualisation (tools/make_visualization_example.sh); it is not a model to report.
+# example visualisation (tools/make_visualization_example.sh); it is not a model to report.
 _base_ = ['../../configs/face_2d_keypoint/wflw/td-hm-h3r_hrnetv2-w18_8xb64-60e_wflw-256x256.py']
 
 model = dict(

@@ -17,7 +17,7 @@ def decoding_dtype() -> torch.dtype:
     return torch.float32 if torch.jit.is_tracing() else torch.float64
 
 
-def peak_block(maps: Tensor, side: int) -> Tuple[Tensor, Tensor]:
+def peak_block(maps: Tensor, side: int) -> Tuple[Tensor, Tensor, Tensor]:
     """The ``side x side`` block of usable weights centred on each map's peak.
 
     The block is shifted inwards where it would cross the map's border, so it always holds
@@ -33,6 +33,7 @@ def peak_block(maps: Tensor, side: int) -> Tuple[Tensor, Tensor]:
         - block (Tensor): usable weights (see :func:`usable_weights`), shape
           (N, block_height, block_width), in :func:`decoding_dtype`.
         - corner (Tensor): (column, row) of the block's first cell, shape (N, 2), same dtype.
+        - peak (Tensor): (column, row) of the map's peak cell, shape (N, 2), same dtype.
     """
     num_maps, height, width = maps.shape
     block_width, block_height = min(side, width), min(side, height)
@@ -48,4 +49,5 @@ def peak_block(maps: Tensor, side: int) -> Tuple[Tensor, Tensor]:
     flat_index = (top * width + left)[:, None] + block_index  # (N, block cells)
     block = usable_weights(flat_maps.gather(1, flat_index)).to(decoding_dtype())
     corner = torch.stack([left, top], dim=-1).to(block.dtype)
-    return block.view(num_maps, block_height, block_width), corner
+    peak_cell = torch.stack([peak_column, peak_row], dim=-1).to(block.dtype)
+    return block.view(num_maps, block_height, block_width), corner, peak_cell

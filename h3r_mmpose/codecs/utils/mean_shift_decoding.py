@@ -54,13 +54,11 @@ def mean_shift(maps: Tensor, radius: float) -> Tuple[Tensor, Tensor]:
     # The estimate stays within about a cell of the peak, so cells further than
     # radius + 1.5 from it never enter the window.
     side = 2 * math.ceil(radius + 1.5) + 1
-    block, corner = peak_block(maps, side)
-    num_maps, block_height, block_width = block.shape
+    block, corner, peak = peak_block(maps, side)
+    _, block_height, block_width = block.shape
     columns = torch.arange(block_width, device=maps.device).to(block)[None]
     rows = torch.arange(block_height, device=maps.device).to(block)[None]
-    peak = block.reshape(num_maps, -1).argmax(dim=1)
-    peak_row = peak // block_width
-    estimate = torch.stack([peak - peak_row * block_width, peak_row], dim=-1).to(block)
+    estimate = peak - corner  # the peak cell, in block coordinates
     for _ in range(1 + MEAN_SHIFT_STEPS):
         weights = (
             block

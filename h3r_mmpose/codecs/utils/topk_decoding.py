@@ -28,7 +28,7 @@ def block_topk_mean(maps: Tensor, topk: int) -> Tuple[Tensor, Tensor]:
           selected weights sum to zero.
         - mass (Tensor): the sum of the selected weights, shape (N,).
     """
-    block, corner = peak_block(maps, TOPK_BLOCK)
+    block, corner, _ = peak_block(maps, TOPK_BLOCK)
     num_maps, _, block_width = block.shape
     values, slots = block.reshape(num_maps, -1).topk(topk, dim=1)
     slot_rows = slots // block_width

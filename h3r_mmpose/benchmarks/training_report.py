@@ -197,8 +197,15 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     Raises:
         ValueError: if the runs' budgets or data differ.
     """
-    shared = ('num_train', 'num_test', 'image_size', 'num_keypoints', 'max_iters', 'batch_size')
-    shared += ('eval_interval',)
+    shared = (
+        'num_train',
+        'num_test',
+        'image_size',
+        'num_keypoints',
+        'max_iters',
+        'batch_size',
+        'eval_interval',
+    )
     first = reports[0]['meta']
     for report in reports[1:]:
         different = [key for key in shared if report['meta'][key] != first[key]]

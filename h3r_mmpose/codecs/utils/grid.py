@@ -46,8 +46,7 @@ def input_to_grid(
     Returns:
         np.ndarray | Tensor: (column, row) in heatmap cells, shape (..., 2), same type.
     """
-    cells = np.asarray(heatmap_size, dtype=np.float64) - 1
-    pixels = np.asarray(input_size, dtype=np.float64) - 1
+    cells, pixels = _spans(input_size, heatmap_size)
     return _scaled(coords, cells, pixels)
 
 
@@ -64,9 +63,16 @@ def grid_to_input(
     Returns:
         np.ndarray | Tensor: (x, y) in input pixels, shape (..., 2), same type.
     """
-    cells = np.asarray(heatmap_size, dtype=np.float64) - 1
-    pixels = np.asarray(input_size, dtype=np.float64) - 1
+    cells, pixels = _spans(input_size, heatmap_size)
     return _scaled(grid_coords, pixels, cells)
+
+
+def _spans(
+    input_size: Tuple[int, int], heatmap_size: Tuple[int, int]
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The grid's span in cells, ``(W-1, H-1)``, and in input pixels, ``(w-1, h-1)``."""
+    cells = np.asarray(heatmap_size, dtype=np.float64) - 1
+    return cells, np.asarray(input_size, dtype=np.float64) - 1
 
 
 def _scaled(coords: ArrayLike, numerator: np.ndarray, denominator: np.ndarray) -> ArrayLike:

@@ -50,19 +50,23 @@ class TargetSigmaAnnealingHook(Hook):
             raise ValueError(f'end_fraction must be in (0, 1], got {end_fraction!r}')
         self.start_sigma = float(start_sigma)
         self.end_fraction = float(end_fraction)
+        self._losses: list = []
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        """Set the target sigma of every loss of the head for this iteration."""
+    def before_train(self, runner) -> None:
+        """Find the losses to anneal, once per run."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         # Multi-stage heads (H3RCPMHead, H3RMSPNHead) hold one loss per stage.
-        losses = [m for m in model.head.modules() if isinstance(m, HeatmapCrossEntropyLoss)]
-        if not losses:
+        self._losses = [m for m in model.head.modules() if isinstance(m, HeatmapCrossEntropyLoss)]
+        if not self._losses:
             raise ValueError(
                 f'{type(self).__name__} needs a head with a HeatmapCrossEntropyLoss (its '
                 f'target_sigma is what it anneals), got {type(model.head).__name__}'
             )
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Set the target sigma of every loss of the head for this iteration."""
         # The last iteration is max_iters - 1: with end_fraction 1 it trains with sigma 0.
         end_iteration = max(1, round(self.end_fraction * (runner.max_iters - 1)))
         sigma = annealed_sigma(self.start_sigma, runner.iter, end_iteration)
-        for loss in losses:
+        for loss in self._losses:
             loss.target_sigma = sigma

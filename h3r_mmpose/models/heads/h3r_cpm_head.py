@@ -2,10 +2,11 @@
 
 from typing import Optional, Sequence, Tuple, Union
 
+from mmengine.model import ModuleList
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
-from torch import Tensor, nn
+from torch import Tensor
 
 from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
@@ -62,7 +63,8 @@ class H3RCPMHead(BaseHead):
             raise ValueError(f'num_stages must be a positive integer, got {num_stages!r}')
         super().__init__(init_cfg)
         self.num_stages = num_stages
-        self.stages = nn.ModuleList(
+        # mmengine's ModuleList, so that init_weights reaches the stages.
+        self.stages = ModuleList(
             H3RHead(
                 in_channels=in_channels,
                 out_channels=out_channels,

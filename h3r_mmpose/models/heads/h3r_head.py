@@ -14,6 +14,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predic
 from torch import Tensor, nn
 
 from ...utils.config_checks import CheckedTestCfg, check_decoder, check_targets
+from ..utils import logit_head_init_cfg
 
 HALF_DTYPES = (torch.float16, torch.bfloat16)
 
@@ -45,7 +46,9 @@ class H3RHead(HeatmapHead):
         loss (dict): loss config: a loss with a ``probabilities(logits)`` method. Defaults
             to ``HeatmapCrossEntropyLoss``.
         decoder (dict, optional): the codec config, normally ``RandomizedRoundingHeatmap``.
-        init_cfg (dict, optional): weight initialisation.
+        init_cfg (dict, optional): weight initialisation. Defaults to MMPose's heatmap-head
+            initialisation with the final layer scaled for logits
+            (:func:`~h3r_mmpose.models.utils.logit_head_init_cfg`).
     """
 
     # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
@@ -93,6 +96,8 @@ class H3RHead(HeatmapHead):
         self.downsample_layers = self._make_downsample_layers(
             feature_channels, num_downsample_layers
         )
+        if init_cfg is None:
+            self.init_cfg = logit_head_init_cfg(self.final_layer)
 
     @staticmethod
     def _make_downsample_layers(channels: int, num_layers: int) -> nn.Module:

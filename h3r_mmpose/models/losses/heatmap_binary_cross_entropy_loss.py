@@ -18,7 +18,7 @@ class HeatmapBinaryCrossEntropyLoss(nn.Module):
     the sigmoid. The cross-entropy is summed over the cells of a keypoint (the scale of the
     grid cross-entropy) and averaged over keypoints. For a fixed input the per-cell optimum
     is the probability that the cell is drawn: the bilinear weights of the expected target,
-    which the ``'window'`` decoder inverts exactly.
+    which the ``'mean_shift'`` decoder inverts exactly.
 
     Args:
         loss_weight (float): multiplier of the loss. Defaults to 1.0.

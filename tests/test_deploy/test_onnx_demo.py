@@ -115,3 +115,16 @@ def test_demo_rejects_bad_input(exported, samples_dir, tmp_path):
     missing = str(tmp_path / 'missing.jpg')
     with pytest.raises(ValueError, match=r"image_file '.*missing.jpg' cannot be read"):
         demo.run(str(model), missing)
+
+
+def test_keypoints_stay_visible_on_their_own_colour():
+    """A keypoint drawn on a background of its own colour gets a white rim, confident or
+    not (the synthetic landmarks of the README's picture are such backgrounds)."""
+    demo = load_demo()
+    red = np.zeros((60, 60, 3), dtype=np.uint8)
+    red[...] = (30, 30, 235)  # BGR of the keypoint colour below
+    meta = dict(keypoint_colors=[[235, 30, 30], [235, 30, 30]])
+    drawing = demo.draw(red, np.array([[15.0, 15.0], [45.0, 45.0]]), np.array([0.9, 0.1]), meta)
+    white = (drawing > 200).all(axis=2)
+    assert white[:30, :30].sum() >= 4 and white[30:, 30:].sum() >= 4
+    assert (drawing[0, 0] == red[0, 0]).all()

@@ -109,7 +109,8 @@ def draw(
     meta: Dict[str, object],
     bbox: Optional[Sequence[float]] = None,
 ) -> np.ndarray:
-    """The image with the box, the skeleton and the keypoints (filled when confident)."""
+    """The image with the box, the skeleton and the keypoints (filled when confident, each
+    with a white rim)."""
     canvas = image.copy()
     size = max(image.shape[:2])
     thickness = max(1, size // 300)
@@ -125,8 +126,13 @@ def draw(
     for index, (point, score) in enumerate(zip(points, scores)):
         rgb = colors[index] if index < len(colors) else (255, 0, 0)
         bgr = tuple(int(v) for v in reversed(rgb))
-        fill = -1 if score >= SCORE_THRESHOLD else thickness
-        cv2.circle(canvas, point, radius, bgr, fill, cv2.LINE_AA)
+        # A white rim keeps a keypoint visible on a background of its own colour.
+        if score >= SCORE_THRESHOLD:
+            cv2.circle(canvas, point, radius + thickness, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.circle(canvas, point, radius, bgr, -1, cv2.LINE_AA)
+        else:
+            cv2.circle(canvas, point, radius, (255, 255, 255), 3 * thickness, cv2.LINE_AA)
+            cv2.circle(canvas, point, radius, bgr, thickness, cv2.LINE_AA)
     return canvas
 
 

@@ -74,17 +74,20 @@ class H3RRow:
     target_type: str = 'expected'
     loss: dict = field(default_factory=lambda: dict(CROSS_ENTROPY))
     annealing: Optional[dict] = None
-    decoder: dict = field(default_factory=lambda: dict(decoder='mean_shift', radius=2.0))
+    decoder: dict = field(default_factory=lambda: dict(decoder='mean_shift'))
 
     def training_key(self) -> str:
         """Rows with equal keys share one training run."""
         return json.dumps([self.target_type, self.loss, self.annealing], sort_keys=True)
 
 
-ANNEALED = dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)
+ANNEALED = dict(type='TargetSigmaAnnealingHook', start_sigma=2.0, end_sigma=0.5, end_fraction=0.75)
 #: Every H3R form the benchmark can train; ``OURS`` is what the shipped configs use.
 H3R_ROWS: Dict[str, H3RRow] = {
     OURS: H3RRow(annealing=ANNEALED),
+    'H3R annealed to 0, mean shift': H3RRow(
+        annealing=dict(ANNEALED, end_sigma=0.0, end_fraction=1.0)
+    ),
     'H3R CE, top-4 (v0.1)': H3RRow(decoder=dict(decoder='topk', topk=4)),
     'H3R CE, mean shift': H3RRow(),
     'H3R annealed, top-4': H3RRow(annealing=ANNEALED, decoder=dict(decoder='topk', topk=4)),

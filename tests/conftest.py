@@ -1,8 +1,11 @@
-"""Shared fixtures: the real sample data in ``../shared/data/mmpose_samples``."""
+"""Shared fixtures: the real sample data in ``../shared/data/mmpose_samples``, and MMPose's
+registry scope on one torch thread."""
 
 from pathlib import Path
 
 import pytest
+from mmengine.registry import init_default_scope
+from utils import torch_threads
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'mmpose_samples'
 
@@ -16,6 +19,16 @@ def samples_dir() -> Path:
             'repository'
         )
     return SAMPLES
+
+
+@pytest.fixture(scope='module')
+def mmpose_scope_on_one_thread():
+    """MMPose's default registry scope, and torch on one thread (see :func:`torch_threads`),
+    for a whole test module. A module asks for it with
+    ``pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')``."""
+    init_default_scope('mmpose')
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture

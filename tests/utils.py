@@ -149,6 +149,19 @@ def quick_run(cfg: Config, work_dir: Path, max_iters: int = 2, batch_size: int =
     return cfg
 
 
+def coco_sample_options(samples_dir: Path) -> List[str]:
+    """``--cfg-options`` that point ``tests/data/tiny_h3r_coco.py`` (its dataloaders and
+    metrics) at the COCO samples."""
+    root = f'{samples_dir / "coco"}/'
+    return [
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={root}test_coco.json',
+        f'test_evaluator.ann_file={root}test_coco.json',
+    ]
+
+
 def run_tool(script: str, *args: str, timeout: int) -> subprocess.CompletedProcess:
     """Run ``python <script> <args>`` in the repository root and assert that it succeeds.
 

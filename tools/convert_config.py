@@ -17,12 +17,16 @@ option was bad, with the reason on stderr.
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from mmengine.config import Config
 
 from h3r_mmpose.converters import ConversionRefused, write_converted_config
 from h3r_mmpose.converters.config_converter import STRIDES
+
+#: The options of :func:`convert_config`, each named as its argument (``--target`` sets
+#: ``target_type``).
+CONVERTER_OPTIONS = ('stride', 'target_type', 'decoder', 'radius', 'topk')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -37,7 +41,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='heatmap stride in input pixels (default: the stock heatmap size)',
     )
     parser.add_argument(
-        '--target', help="codec target_type, 'expected' or 'stochastic' (default: the codec's)"
+        '--target',
+        dest='target_type',
+        metavar='TYPE',
+        help="codec target_type, 'expected' or 'stochastic' (default: the codec's)",
     )
     parser.add_argument(
         '--decoder', help="codec decoder, 'mean_shift', 'topk' or 'paper' (default: the codec's)"
@@ -50,18 +57,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def converter_options(args: argparse.Namespace) -> Dict[str, object]:
+    """The keyword arguments of :func:`convert_config` that the command line sets; None
+    leaves one to its default."""
+    return {name: getattr(args, name) for name in CONVERTER_OPTIONS}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        path = write_converted_config(
-            args.config,
-            args.out,
-            stride=args.stride,
-            target_type=args.target,
-            decoder=args.decoder,
-            radius=args.radius,
-            topk=args.topk,
-        )
+        path = write_converted_config(args.config, args.out, **converter_options(args))
     except ConversionRefused as error:
         print(f'not converted: {error}', file=sys.stderr)
         return 2

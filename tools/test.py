@@ -10,20 +10,18 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import h3r_mmpose  # noqa: F401  (registers modules; allow-lists checkpoint types)
-from h3r_mmpose.utils.run_config import add_run_arguments, load_run_config
+from h3r_mmpose.utils.run_config import load_run_config, run_argument_parser
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test a pose model (h3r_mmpose)')
-    parser.add_argument('config', help='config file')
+    parser = run_argument_parser('Test a pose model (h3r_mmpose)')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', help='dump the predictions to this pickle file')
     parser.add_argument(
         '--leaderboard',
         metavar='ROWS.jsonl',
         help='append a leaderboard row (LeaderboardHook) to this file',
     )
-    add_run_arguments(parser)
+    parser.add_argument('--out', help='dump the predictions to this pickle file')
     return parser.parse_args()
 
 

@@ -14,12 +14,11 @@ from mmengine.runner import Runner
 
 import h3r_mmpose  # noqa: F401  (registers modules; allow-lists checkpoint types)
 from h3r_mmpose.utils.config_checks import check_train_pipeline
-from h3r_mmpose.utils.run_config import add_run_arguments, load_run_config
+from h3r_mmpose.utils.run_config import load_run_config, run_argument_parser
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a pose model (h3r_mmpose)')
-    parser.add_argument('config', help='config file')
+    parser = run_argument_parser('Train a pose model (h3r_mmpose)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -36,7 +35,6 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='scale the learning rate by the actual batch size',
     )
-    add_run_arguments(parser)
     return parser.parse_args()
 
 

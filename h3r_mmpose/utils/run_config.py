@@ -26,6 +26,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def run_argument_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the ``config`` argument and the common flags (:func:`add_run_arguments`);
+    a tool adds its own arguments after them.
+
+    Args:
+        description (str): what the tool does, for ``--help``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('config', help='config file')
+    add_run_arguments(parser)
+    return parser
+
+
 def load_run_config(args: argparse.Namespace) -> Config:
     """Read ``args.config`` with the overrides, launcher and work directory applied.
 

@@ -1,41 +1,24 @@
-# A tiny top-down model (ResNet-18, 128x96 input, 32x24 randomized-rounding heatmaps) for
-# smoke tests on ../shared/data/mmpose_samples/coco. Tests set data_root with --cfg-options.
-_base_ = ['mmpose::_base_/default_runtime.py']
-custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
+# The shipped ResNet COCO config, shrunk for smoke tests on ../shared/data/mmpose_samples/coco:
+# ResNet-18 without pretrained weights, 128x96 input, 32x24 randomized-rounding heatmaps, two
+# iterations, the plain COCO metric and no schedule. Tests set data_root with --cfg-options.
+_base_ = ['../../configs/body_2d_keypoint/coco/td-hm-h3r_res50_8xb64-210e_coco-256x192.py']
 
-codec = dict(
-    type='RandomizedRoundingHeatmap',
-    input_size=(96, 128),
-    heatmap_size=(24, 32),
-    target_type='stochastic',
-)
+codec = dict(_base_.codec, input_size=(96, 128), heatmap_size=(24, 32), target_type='stochastic')
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-    ),
-    backbone=dict(type='ResNet', depth=18),
-    head=dict(
-        type='H3RHead',
-        in_channels=512,
-        out_channels=17,
-        deconv_out_channels=(32, 32, 32),
-        deconv_kernel_sizes=(4, 4, 4),
-        decoder=codec,
-    ),
-    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+    backbone=dict(depth=18, init_cfg=None),
+    head=dict(in_channels=512, deconv_out_channels=(32, 32, 32), decoder=codec),
 )
 
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=2)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = None
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
+    # Every two iterations, without the shipped save_best.
+    checkpoint=dict(_delete_=True, type='CheckpointHook', interval=2, by_epoch=False),
     logger=dict(type='LoggerHook', interval=1),
 )
 log_processor = dict(by_epoch=False)
+custom_hooks = [dict(type='SyncBuffersHook')]  # MMPose's default; no target-sigma annealing
 
 data_root = 'data/coco/'
 train_pipeline = [
@@ -60,12 +43,14 @@ dataset = dict(
     data_prefix=dict(img=''),
 )
 train_dataloader = dict(
+    _delete_=True,
     batch_size=4,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(**dataset, pipeline=train_pipeline),
 )
 val_dataloader = dict(
+    _delete_=True,
     batch_size=4,
     num_workers=0,
     drop_last=False,
@@ -73,6 +58,6 @@ val_dataloader = dict(
     dataset=dict(**dataset, test_mode=True, pipeline=val_pipeline),
 )
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'test_coco.json')
+val_evaluator = dict(_delete_=True, type='CocoMetric', ann_file=data_root + 'test_coco.json')
 test_evaluator = val_evaluator
 randomness = dict(seed=0)

@@ -8,9 +8,8 @@ from pathlib import Path
 import mmpose
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmpose.registry import KEYPOINT_CODECS, MODELS
-from utils import ROOT, config_files, config_id, torch_threads, without_pretrained
+from utils import ROOT, config_files, config_id, without_pretrained
 
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 
@@ -21,12 +20,7 @@ STRIDE4_CONFIGS = [path for path in config_files() if '-stride' not in path.name
 #: changes nothing).
 ADDED_NAMES = {'custom_imports', 'custom_hooks'}
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def readme_config_snippet() -> str:

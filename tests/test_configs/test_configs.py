@@ -10,14 +10,12 @@ from typing import Tuple
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmpose.registry import KEYPOINT_CODECS, MODELS, TRANSFORMS
 from torch import nn
 from utils import (
     CONFIG_DIR,
     config_files,
     config_id,
-    torch_threads,
     without_pretrained,
     written_by_converter,
 )
@@ -36,12 +34,7 @@ CODEC_ARGS = set(inspect.signature(RandomizedRoundingHeatmap).parameters) | {'ty
 #: The key each stock evaluator reports and the stock configs' save_best reads.
 STOCK_BEST_KEY = {'CocoMetric': 'coco/AP', 'MpiiPCKAccuracy': 'PCK', 'NME': 'NME'}
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 @lru_cache(maxsize=None)

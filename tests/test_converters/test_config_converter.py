@@ -1,14 +1,12 @@
 """The converter's pieces and options: resolution planning, the written source, refusals, bad
 options, user configs, and the command-line tool."""
 
-import importlib.util
-
 import pytest
 import torch
 from mmengine.config import Config
 from stock_configs import convert, pose_head
 from torch import nn
-from utils import ROOT
+from utils import load_tool
 
 from h3r_mmpose.converters import (
     ConversionRefused,
@@ -27,15 +25,6 @@ COCO_HRNET = (
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
 )
 COCO_RES50 = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_config', ROOT / 'tools' / 'convert_config.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -269,7 +258,7 @@ def test_a_users_config_is_inherited_by_relative_path(tmp_path):
 
 
 def test_tool_writes_the_config_and_refuses_with_status_2(tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool('convert_config')
     out_file = tmp_path / 'out.py'
     assert tool.main([COCO_HRNET, '--stride', '16', '--out', str(out_file)]) == 0
     assert 'H3RHead' in capsys.readouterr().out

@@ -5,60 +5,48 @@ cases also cover a UDP config, coarser strides, the stochastic target, and an RS
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from stock_configs import convert
-from utils import quick_run, torch_threads, use_samples, use_tiny_hrnet
+from utils import quick_run, use_samples, use_tiny_hrnet
 
-#: Case -> (sample dataset, stock config, converter options, metric keys validation must
-#: report). The dataset is the case's name up to any '-'.
+COCO_KEYS = ['coco/AP', 'floor/coco/AP', 'floor/error_px']
+FACE_KEYS = ['NME', 'floor/NME', 'floor/error_px']
+
+
+def face_case(face: str, **options) -> tuple:
+    """A face dataset's case: its stock HRNetV2-W18 config, ``options`` and the face keys."""
+    config = f'td-hm_hrnetv2-w18_8xb64-60e_{face}-256x256.py'
+    return f'face_2d_keypoint/topdown_heatmap/{face}/{config}', options, FACE_KEYS
+
+
+#: Case -> (stock config, converter options, metric keys validation must report). The sample
+#: dataset is the case's name up to any '-'.
 CASES = {
     'coco': (
         'body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_udp-8xb64-210e_coco-256x192.py',
         dict(),
-        ['coco/AP', 'floor/coco/AP', 'floor/error_px'],
+        COCO_KEYS,
     ),
     'mpii': (
         'body_2d_keypoint/topdown_heatmap/mpii/td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py',
         dict(stride=8),
         ['PCK', 'floor/PCK', 'floor/error_px'],
     ),
-    'wflw': (
-        'face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py',
-        dict(stride=16),
-        ['NME', 'floor/NME', 'floor/error_px'],
-    ),
-    '300w': (
-        'face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
-        dict(),
-        ['NME', 'floor/NME', 'floor/error_px'],
-    ),
-    'cofw': (
-        'face_2d_keypoint/topdown_heatmap/cofw/td-hm_hrnetv2-w18_8xb64-60e_cofw-256x256.py',
-        dict(target_type='stochastic', decoder='topk', topk=9),
-        ['NME', 'floor/NME', 'floor/error_px'],
-    ),
-    'aflw': (
-        'face_2d_keypoint/topdown_heatmap/aflw/td-hm_hrnetv2-w18_8xb64-60e_aflw-256x256.py',
-        dict(stride=8),
-        ['NME', 'floor/NME', 'floor/error_px'],
-    ),
+    'wflw': face_case('wflw', stride=16),
+    '300w': face_case('300w'),
+    'cofw': face_case('cofw', target_type='stochastic', decoder='topk', topk=9),
+    'aflw': face_case('aflw', stride=8),
     'coco-rsn18': (
         'body_2d_keypoint/topdown_heatmap/coco/td-hm_rsn18_8xb32-210e_coco-256x192.py',
         dict(),
-        ['coco/AP', 'floor/coco/AP', 'floor/error_px'],
+        COCO_KEYS,
     ),
 }
 #: What the floor of the lossless codec shows on ground truth (the stochastic one is measured
 #: through its expectation).
 PERFECT_FLOOR = {'floor/coco/AP': 1.0, 'floor/PCK': 1.0, 'floor/NME': 0.0, 'floor/error_px': 0.0}
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 @pytest.mark.parametrize('name', CASES)

@@ -2,27 +2,21 @@
 exactly what the converter writes today, are listed in configs/README.md, and build at full
 size with the heatmap size their codec decodes."""
 
-import importlib.util
 import shlex
+from typing import Tuple
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 from stock_configs import without_pretrained
-from utils import CONFIG_DIR, ROOT, config_files, config_id, torch_threads, written_by_converter
+from utils import CONFIG_DIR, config_files, config_id, load_tool, written_by_converter
 
 from h3r_mmpose.converters import convert_config
 
 SHIPPED = [path for path in config_files() if written_by_converter(path)]
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def test_the_issue_datasets_are_shipped():
@@ -35,30 +29,21 @@ def test_the_issue_datasets_are_shipped():
     ]
 
 
-def recorded_command(path):
-    """The converter command in the config's header, as parsed arguments."""
-    spec = importlib.util.spec_from_file_location('tool', ROOT / 'tools' / 'convert_config.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def recorded_command(path) -> Tuple[str, dict]:
+    """The converter command in the config's header: its config and converter options."""
+    tool = load_tool('convert_config')
     (line,) = [line for line in path.read_text().splitlines() if 'tools/convert_config.py' in line]
     words = shlex.split(line.lstrip('#'))
     assert words[:2] == ['python', 'tools/convert_config.py'] and words[-2:] == ['--out', 'FILE']
-    return tool.parse_args(words[2:-2] + ['--out', str(path)])
+    args = tool.parse_args(words[2:-2] + ['--out', str(path)])
+    return args.config, tool.converter_options(args)
 
 
 @pytest.mark.parametrize('path', SHIPPED, ids=config_id)
 def test_shipped_config_is_what_the_converter_writes(path):
-    args = recorded_command(path)
-    assert args.config.startswith('mmpose::')
-    written = convert_config(
-        args.config,
-        str(path),
-        stride=args.stride,
-        target_type=args.target,
-        decoder=args.decoder,
-        radius=args.radius,
-        topk=args.topk,
-    )
+    config, options = recorded_command(path)
+    assert config.startswith('mmpose::')
+    written = convert_config(config, str(path), **options)
     assert written == path.read_text(), f'regenerate {config_id(path)} with the command it names'
 
 

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 from stock_configs import (
     STOCK_CONFIGS,
@@ -22,7 +21,6 @@ from stock_configs import (
     without_pretrained,
     without_scope,
 )
-from utils import torch_threads
 
 from h3r_mmpose.converters import ConversionRefused
 from h3r_mmpose.converters.config_converter import (
@@ -32,12 +30,7 @@ from h3r_mmpose.converters.config_converter import (
 )
 from h3r_mmpose.converters.stock_config import load_stock_config
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 @pytest.fixture(scope='module')

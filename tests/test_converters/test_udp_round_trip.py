@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import DATASETS, KEYPOINT_CODECS, MODELS
 from stock_configs import convert
-from utils import torch_threads, use_samples
+from utils import use_samples
 
 from h3r_mmpose.converters.stock_config import load_stock_config
 
@@ -26,12 +25,7 @@ UDP_CONFIG = (
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_udp-8xb64-210e_coco-256x192.py'
 )
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 @pytest.fixture(scope='module')

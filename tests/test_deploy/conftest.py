@@ -7,17 +7,8 @@ from typing import Callable, Dict, Tuple
 import pytest
 import torch
 from deploy_helpers import sharpened, tiny_config
-from mmengine.registry import init_default_scope
-from utils import torch_threads
 
 from h3r_mmpose.deploy import export_onnx, load_estimator
-
-
-@pytest.fixture(scope='module', autouse=True)
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture(scope='module')

@@ -17,6 +17,8 @@ DEMO = ROOT / 'tools' / 'deploy' / 'onnx_demo.py'
 #: Packages a deployment must not need.
 HEAVY = ('torch', 'mmpose', 'mmcv', 'mmengine', 'mmdet', 'h3r_mmpose')
 
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
+
 
 def load_demo():
     spec = importlib.util.spec_from_file_location('onnx_demo', DEMO)

@@ -26,6 +26,8 @@ from h3r_mmpose.deploy import (
 CASES = [(name, flip) for name in CONFIGS for flip in (False, True)]
 CASE_IDS = [f'{name}-{"flip" if flip else "noflip"}' for name, flip in CASES]
 
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
+
 
 def session(path) -> ort.InferenceSession:
     options = ort.SessionOptions()

@@ -69,9 +69,7 @@ def quick_run_config(tmp_path):
 
 
 @pytest.mark.parametrize('end_fraction, end_sigma', [(1.0, 0.0), (0.5, 0.0), (1.0, 0.5)])
-def test_schedule_reaches_its_end_at_the_last_iteration_of_a_run(
-    tmp_path, end_fraction, end_sigma
-):
+def test_schedule_reaches_its_end_at_the_last_iteration_of_a_run(tmp_path, end_fraction, end_sigma):
     cfg = quick_run_config(tmp_path)
     cfg.custom_hooks = [
         dict(
@@ -116,6 +114,8 @@ def test_a_window_too_small_for_the_last_target_fails_before_training(tmp_path):
     cfg.model.head.decoder['radius'] = 2.0
     cfg.custom_hooks = [dict(type='TargetSigmaAnnealingHook', start_sigma=2.0, end_sigma=0.5)]
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError, match=r'end_sigma=0.5 needs the codec radius >= 3.5 .* got radius=2.0'):
+    with pytest.raises(
+        ValueError, match=r'end_sigma=0.5 needs the codec radius >= 3.5 .* got radius=2.0'
+    ):
         runner.train()
     assert runner.iter == 0

@@ -37,6 +37,16 @@ def evaluate(metric_cfg: dict, dataset, input_size=INPUT_SIZE) -> dict:
     return metric.evaluate(len(samples))
 
 
+def randomized_rounding_codec(heatmap_size: tuple, target_type: str) -> dict:
+    """A ``RandomizedRoundingHeatmap`` config for :data:`INPUT_SIZE` crops."""
+    return dict(
+        type='RandomizedRoundingHeatmap',
+        input_size=INPUT_SIZE,
+        heatmap_size=heatmap_size,
+        target_type=target_type,
+    )
+
+
 @pytest.fixture(scope='module')
 def wflw(samples_dir):
     return WFLWDataset(
@@ -49,12 +59,7 @@ def wflw(samples_dir):
 
 
 def test_lossless_codec_has_a_zero_floor_in_pixels_and_nme(wflw):
-    codec = dict(
-        type='RandomizedRoundingHeatmap',
-        input_size=INPUT_SIZE,
-        heatmap_size=(64, 64),
-        target_type='expected',
-    )
+    codec = randomized_rounding_codec((64, 64), target_type='expected')
     metrics = evaluate(
         dict(type='QuantizationFloorMetric', codec=codec, metric=dict(type='FaceAlignmentMetric')),
         wflw,
@@ -135,11 +140,6 @@ def test_detected_boxes_are_skipped_not_measured(samples_dir):
 
 def test_stochastic_target_is_measured_through_its_expectation(wflw):
     """One-hot draws are label noise that training averages out, not a floor."""
-    codec = dict(
-        type='RandomizedRoundingHeatmap',
-        input_size=INPUT_SIZE,
-        heatmap_size=(16, 16),
-        target_type='stochastic',
-    )
+    codec = randomized_rounding_codec((16, 16), target_type='stochastic')
     metrics = evaluate(dict(type='QuantizationFloorMetric', codec=codec), wflw)
     assert metrics['floor/error_px_max'] < 1e-3

@@ -1,31 +1,23 @@
 """H3RHead and HeatmapCrossEntropyLoss: loss and gradients, prediction, and exact flip testing."""
 
+import functools
 import math
 
 import numpy as np
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData, PixelData
+from head_helpers import CHANNELS, CODEC, codec_samples
+from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
-from utils import torch_threads
 
-from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.models.heads import H3RHead
 from h3r_mmpose.models.losses import HeatmapCrossEntropyLoss
 
-# A non-square crop, so that swapped axes show.
-CODEC = dict(type='RandomizedRoundingHeatmap', input_size=(64, 48), heatmap_size=(16, 12))
 NUM_KEYPOINTS = 4
-CHANNELS = 8
+make_samples = functools.partial(codec_samples, NUM_KEYPOINTS)
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def make_head(**kwargs) -> H3RHead:
@@ -41,31 +33,6 @@ def make_feats(batch_size: int = 2, seed: int = 0) -> tuple:
     generator = torch.Generator().manual_seed(seed)
     width, height = CODEC['heatmap_size']
     return (torch.randn(batch_size, CHANNELS, height, width, generator=generator),)
-
-
-def make_samples(batch_size: int = 2, weights=None, flip_indices=None, seed: int = 0) -> list:
-    """Samples with codec targets of random keypoints inside the crop."""
-    rng = np.random.default_rng(seed)
-    codec = RandomizedRoundingHeatmap(CODEC['input_size'], CODEC['heatmap_size'])
-    width, height = CODEC['input_size']
-    samples = []
-    for index in range(batch_size):
-        keypoints = rng.uniform([0, 0], [width - 1, height - 1], (1, NUM_KEYPOINTS, 2))
-        encoded = codec.encode(keypoints)
-        if weights is not None:
-            encoded['keypoint_weights'] = np.asarray(weights[index], np.float32)[None]
-        sample = PoseDataSample(
-            metainfo=dict(
-                flip_indices=flip_indices or list(range(NUM_KEYPOINTS)),
-                input_size=CODEC['input_size'],
-            )
-        )
-        sample.gt_fields = PixelData(heatmaps=torch.from_numpy(encoded['heatmaps']))
-        sample.gt_instance_labels = InstanceData(
-            keypoint_weights=torch.from_numpy(encoded['keypoint_weights'])
-        )
-        samples.append(sample)
-    return samples
 
 
 def predicted_keypoints(preds) -> np.ndarray:

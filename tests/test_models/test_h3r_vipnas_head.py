@@ -4,21 +4,14 @@ import re
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
 from mmpose.models.heads import ViPNASHead
 from torch import nn
-from utils import torch_threads
 
 from h3r_mmpose.models.heads import H3RHead, H3RViPNASHead
 
 CODEC = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256), heatmap_size=(48, 64))
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def num_parameters(module: nn.Module) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from utils import coco_sample_options
 
 import h3r_mmpose  # noqa: F401
 
@@ -23,17 +24,6 @@ def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return result
 
 
-def coco_data_options(samples_dir: Path) -> list:
-    root = f'{samples_dir / "coco"}/'
-    return [
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}test_coco.json',
-        f'test_evaluator.ann_file={root}test_coco.json',
-    ]
-
-
 @pytest.fixture(scope='module')
 def trained_checkpoint(tmp_path_factory, samples_dir) -> Path:
     """Two training iterations (+ validation) through tools/train.py."""
@@ -45,7 +35,7 @@ def trained_checkpoint(tmp_path_factory, samples_dir) -> Path:
         '--work-dir',
         str(work_dir),
         '--cfg-options',
-        *coco_data_options(samples_dir),
+        *coco_sample_options(samples_dir),
     )
     checkpoint = work_dir / 'iter_2.pth'
     assert checkpoint.is_file()
@@ -73,7 +63,7 @@ def test_checkpoint_reloads_through_tools_test_and_resume(
         '--work-dir',
         str(tmp_path / 'test'),
         '--cfg-options',
-        *coco_data_options(samples_dir),
+        *coco_sample_options(samples_dir),
     )
     assert 'coco/AP' in result.stdout + result.stderr
     # Resume: the Runner reloads weights, optimizer and message hub, then trains to iter 3.
@@ -87,7 +77,7 @@ def test_checkpoint_reloads_through_tools_test_and_resume(
         str(trained_checkpoint),
         '--cfg-options',
         'train_cfg.max_iters=3',
-        *coco_data_options(samples_dir),
+        *coco_sample_options(samples_dir),
     )
     assert 'resumed epoch: 0, iter: 2' in result.stdout + result.stderr
     assert (tmp_path / 'resume' / 'iter_3.pth').is_file()
@@ -103,6 +93,6 @@ def test_mim_train_mmpose_loads_the_plugin(tmp_path, samples_dir):
         '--work-dir',
         str(tmp_path),
         '--cfg-options',
-        *coco_data_options(samples_dir),
+        *coco_sample_options(samples_dir),
     )
     assert (tmp_path / 'iter_2.pth').is_file()

@@ -7,20 +7,9 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from utils import ROOT, load_tool, run_tool_in_process
+from utils import ROOT, coco_sample_options, load_tool, run_tool_in_process
 
 TINY_CONFIG = ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'
-
-
-def coco_sample_options(samples_dir) -> list:
-    root = f'{samples_dir / "coco"}/'
-    return [
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}test_coco.json',
-        f'test_evaluator.ann_file={root}test_coco.json',
-    ]
 
 
 def test_amp_flag_selects_the_amp_optim_wrapper(tmp_path):

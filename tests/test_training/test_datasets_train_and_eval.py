@@ -20,14 +20,12 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
-from mmengine.registry import init_default_scope
 from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
 from mmpose.registry import DATASETS, MODELS
 from utils import (
     CONFIG_DIR,
     quick_run,
     run_tool_in_process,
-    torch_threads,
     use_samples,
     use_tiny_hrnet,
 )
@@ -77,12 +75,7 @@ PERFECT_FLOOR = {
 }
 MAX_ITERS = 1
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def sample_config(name: str, samples_dir) -> Config:

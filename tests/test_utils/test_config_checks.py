@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.structures import PoseDataSample
-from utils import CONFIG_DIR, ROOT, load_tool, torch_threads
+from utils import CONFIG_DIR, ROOT, load_tool
 
 import h3r_mmpose  # noqa: F401  (registers the plugin)
 from h3r_mmpose.utils.config_checks import (
@@ -29,12 +28,7 @@ COCO_CONFIG = (
     CONFIG_DIR / 'body_2d_keypoint' / 'coco' / 'td-hm-h3r_hrnet-w32_8xb64-210e_coco-256x192.py'
 )
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def tiny_model_cfg():

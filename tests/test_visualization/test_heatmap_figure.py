@@ -4,10 +4,9 @@
 import numpy as np
 import pytest
 import torch
-from mmengine.registry import init_default_scope
 from mmpose.apis import init_model
 from mmpose.registry import KEYPOINT_CODECS
-from utils import ROOT, run_tool_in_process, torch_threads
+from utils import ROOT, run_tool_in_process
 
 import h3r_mmpose  # noqa: F401  (registers the plugin)
 from h3r_mmpose.visualization.heatmap_figure import (
@@ -23,12 +22,7 @@ from h3r_mmpose.visualization.heatmap_figure import (
 TINY_CONFIG = ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
-
-@pytest.fixture(autouse=True, scope='module')
-def mmpose_scope_on_one_thread():
-    init_default_scope('mmpose')
-    with torch_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 @pytest.fixture(scope='module')

@@ -57,11 +57,10 @@ def grid_to_input(
 
     Args:
         grid_coords (np.ndarray | Tensor): (column, row) in cells, shape (..., 2).
-        input_size (tuple): ``(w, h)``.
-        heatmap_size (tuple): ``(W, H)``.
+        input_size, heatmap_size: as in :func:`input_to_grid`.
 
     Returns:
-        np.ndarray | Tensor: (x, y) in input pixels, shape (..., 2), same type.
+        np.ndarray | Tensor: (x, y) in input pixels, of the same shape and type.
     """
     cells, pixels = _spans(input_size, heatmap_size)
     return _scaled(grid_coords, pixels, cells)

@@ -1,19 +1,20 @@
 """The multi-stage H3R head, for converted CPM and Stacked Hourglass configs."""
 
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence
 
 from mmengine.model import ModuleList
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
 from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
+from .multi_output_mixin import MultiOutputMixin
 
 
 @MODELS.register_module()
-class H3RCPMHead(BaseHead):
+class H3RCPMHead(MultiOutputMixin, BaseHead):
     """One :class:`H3RHead` per stage of a multi-stage backbone, like MMPose's
     :class:`CPMHead` (Convolutional Pose Machines, Stacked Hourglass).
 
@@ -79,12 +80,22 @@ class H3RCPMHead(BaseHead):
         )
         self.decoder = self.stages[-1].decoder
 
-    def _check_stages(self, feats: Sequence[Tensor]) -> None:
+    def _reader(self, index: int) -> H3RHead:
+        """Stage ``index`` reads its own features."""
+        return self.stages[index]
+
+    def _reader_inputs(self, feats: Sequence[Tensor]) -> List[Tensor]:
+        """The stages' features, one feature map per stage.
+
+        Raises:
+            ValueError: if there is not one feature map per stage.
+        """
         if len(feats) != self.num_stages:
             raise ValueError(
                 f'{type(self).__name__} has num_stages={self.num_stages} but got '
                 f'{len(feats)} feature maps'
             )
+        return list(feats)
 
     def forward(self, feats: Sequence[Tensor]) -> list:
         """Logit heatmaps of every stage.
@@ -95,50 +106,5 @@ class H3RCPMHead(BaseHead):
         Returns:
             list[Tensor]: one logit map per stage, each (B, K, H, W).
         """
-        self._check_stages(feats)
+        feats = self._reader_inputs(feats)
         return [stage.forward((feat,)) for stage, feat in zip(self.stages, feats)]
-
-    def predict(
-        self,
-        feats: Union[Sequence[Tensor], Sequence[Sequence[Tensor]]],
-        batch_data_samples: OptSampleList,
-        test_cfg: ConfigType = {},
-    ) -> Predictions:
-        """Decode the last stage, as :meth:`H3RHead.predict` does (flip test included).
-
-        Args:
-            feats: the stages' features, or a pair (original, flipped) of them when
-                ``test_cfg.flip_test``.
-            batch_data_samples (List[PoseDataSample]): the batch's data samples.
-            test_cfg (dict): see :meth:`H3RHead.predict`.
-        """
-        if test_cfg.get('flip_test', False):
-            for stage_feats in feats:
-                self._check_stages(stage_feats)
-            last: Tuple = tuple((stage_feats[-1],) for stage_feats in feats)
-        else:
-            self._check_stages(feats)
-            last = (feats[-1],)
-        return self.stages[-1].predict(last, batch_data_samples, test_cfg)
-
-    def loss(
-        self,
-        feats: Sequence[Tensor],
-        batch_data_samples: OptSampleList,
-        train_cfg: ConfigType = {},
-    ) -> dict:
-        """The stages' losses against the same targets, summed, and the last stage's
-        training accuracy.
-
-        Returns:
-            dict: ``loss_kpt`` and, unless ``train_cfg.compute_acc`` is False, ``acc_pose``.
-        """
-        self._check_stages(feats)
-        losses = {}
-        for index, (stage, feat) in enumerate(zip(self.stages, feats)):
-            last = index == self.num_stages - 1
-            stage_cfg = dict(train_cfg, compute_acc=last and train_cfg.get('compute_acc', True))
-            stage_losses = stage.loss((feat,), batch_data_samples, stage_cfg)
-            losses['loss_kpt'] = losses.get('loss_kpt', 0) + stage_losses.pop('loss_kpt')
-            losses.update(stage_losses)
-        return losses

@@ -1,12 +1,25 @@
 """The H3R head with ViPNAS's grouped deconvolutions, for converted ViPNAS configs."""
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from mmpose.models.heads import ViPNASHead
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType
 
 from .h3r_head import H3RHead
+
+
+def _check_num_groups(
+    deconv_out_channels: Optional[Sequence[int]], deconv_num_groups: Optional[Sequence[int]]
+) -> None:
+    """Raise a ValueError unless ``deconv_num_groups`` gives one group count per deconvolution
+    (none needed without deconvolutions)."""
+    if deconv_out_channels and (
+        deconv_num_groups is None or len(deconv_num_groups) != len(deconv_out_channels)
+    ):
+        raise ValueError(
+            'deconv_num_groups must give one group count per deconvolution '
+            f'(deconv_out_channels={deconv_out_channels!r}), got {deconv_num_groups!r}'
+        )
 
 
 @MODELS.register_module()
@@ -28,8 +41,9 @@ class H3RViPNASHead(H3RHead):
             or 4. Defaults to ``(4, 4, 4)``.
         deconv_num_groups (Sequence[int], optional): groups of each deconvolution; one per
             deconvolution. Defaults to ``(16, 16, 16)``.
-        conv_out_channels, conv_kernel_sizes, num_downsample_layers, final_layer, loss,
-            decoder, init_cfg: see :class:`H3RHead`.
+        **kwargs: the other arguments of :class:`H3RHead` (``conv_out_channels``,
+            ``conv_kernel_sizes``, ``num_downsample_layers``, ``final_layer``, ``loss``,
+            ``decoder``, ``init_cfg``), with its defaults.
 
     Raises:
         ValueError: if ``deconv_num_groups`` does not give one group count per deconvolution.
@@ -42,33 +56,15 @@ class H3RViPNASHead(H3RHead):
         deconv_out_channels: Optional[Sequence[int]] = (144, 144, 144),
         deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
         deconv_num_groups: Optional[Sequence[int]] = (16, 16, 16),
-        conv_out_channels: Optional[Sequence[int]] = None,
-        conv_kernel_sizes: Optional[Sequence[int]] = None,
-        num_downsample_layers: int = 0,
-        final_layer: dict = dict(kernel_size=1),
-        loss: ConfigType = dict(type='HeatmapCrossEntropyLoss'),
-        decoder: OptConfigType = None,
-        init_cfg: OptConfigType = None,
+        **kwargs: Any,
     ) -> None:
-        if deconv_out_channels and (
-            deconv_num_groups is None or len(deconv_num_groups) != len(deconv_out_channels)
-        ):
-            raise ValueError(
-                'deconv_num_groups must give one group count per deconvolution '
-                f'(deconv_out_channels={deconv_out_channels!r}), got {deconv_num_groups!r}'
-            )
+        _check_num_groups(deconv_out_channels, deconv_num_groups)
         super().__init__(
             in_channels=in_channels,
             out_channels=out_channels,
             deconv_out_channels=deconv_out_channels,
             deconv_kernel_sizes=deconv_kernel_sizes,
-            conv_out_channels=conv_out_channels,
-            conv_kernel_sizes=conv_kernel_sizes,
-            num_downsample_layers=num_downsample_layers,
-            final_layer=final_layer,
-            loss=loss,
-            decoder=decoder,
-            init_cfg=init_cfg,
+            **kwargs,
         )
         if deconv_out_channels:
             # HeatmapHead built ungrouped deconvolutions of the same shapes; swap in ViPNAS's

@@ -519,8 +519,8 @@ def write_pipelines(writer: _Writer, cfg: Config) -> None:
     hooks = cfg.get('custom_hooks') or []
     switching = [hook for hook in hooks if needs_swap(hook.get('switch_pipeline'))]
     comment = [
-        "Smooth targets early, the exact bilinear target late: the loss's target sigma falls "
-        'linearly from 2 cells to 0 at the last iteration.'
+        "Smooth targets early, sharp targets late: the loss's target sigma falls linearly from "
+        '2 cells to 0.5 at 3/4 of the iterations, then holds.'
     ]
     if switching:
         handled += [('custom_hooks', hooks.index(hook), 'switch_pipeline') for hook in switching]

@@ -53,9 +53,10 @@ class TargetSigmaAnnealingHook(Hook):
         start_sigma (float): sigma at the first iteration, in heatmap cells, > 0.
             Defaults to 2.0.
         end_sigma (float): sigma from ``end_fraction`` of the iterations on, in
-            ``[0, start_sigma]``. Defaults to 0 (the exact bilinear target).
+            ``[0, start_sigma]``; 0 is the exact bilinear target. Defaults to 0.5, which
+            trained better than 0 in the training benchmark.
         end_fraction (float): fraction of the training iterations after which sigma is
-            ``end_sigma``, in (0, 1]. Defaults to 1.0 (the last iteration).
+            ``end_sigma``, in (0, 1]; 1.0 is the last iteration. Defaults to 0.75.
     """
 
     priority = 'NORMAL'

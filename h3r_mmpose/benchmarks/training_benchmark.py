@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 import h3r_mmpose  # noqa: F401  (registers our modules)
 
+from ..codecs.utils import exact_mean_shift_radius
 from ..engine.hooks import LeaderboardHook
 from .budgets import TRAINING_FULL
 from .datasets import make_synthetic_landmarks
@@ -93,7 +94,8 @@ H3R_ROWS: Dict[str, H3RRow] = {
     'H3R CE, mean shift': H3RRow(),
     'H3R annealed, top-4': H3RRow(annealing=ANNEALED, decoder=dict(decoder='topk', topk=4)),
     'H3R Gaussian s1, mean shift': H3RRow(
-        loss=dict(CROSS_ENTROPY, target_sigma=1.0), decoder=dict(decoder='mean_shift', radius=4.5)
+        loss=dict(CROSS_ENTROPY, target_sigma=1.0),
+        decoder=dict(decoder='mean_shift', radius=exact_mean_shift_radius(1.0)),
     ),
     'H3R paper (binary, one-hot, top-9)': H3RRow(
         target_type='stochastic', loss=BINARY, decoder=dict(decoder='paper', topk=9)

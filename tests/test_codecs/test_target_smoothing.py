@@ -8,10 +8,10 @@ import torch
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.codecs.utils import (
     bilinear_support,
+    exact_mean_shift_radius,
     expected_heatmaps,
     mean_shift,
     smooth_heatmaps,
-    smoothing_radius,
     stochastic_heatmaps,
 )
 
@@ -59,7 +59,7 @@ def test_smoothed_target_keeps_the_point_as_its_mean_borders_included(sigma):
     assert smoothed.min() >= 0
     np.testing.assert_allclose(centre_of_mass(smoothed), points, atol=1e-5)
     # The decoder bound: exact with a window that holds the whole support.
-    decoded, _ = mean_shift(smoothed, radius=smoothing_radius(sigma) + 1.5)
+    decoded, _ = mean_shift(smoothed, radius=exact_mean_shift_radius(sigma))
     np.testing.assert_allclose(decoded.numpy(), points, atol=1e-4)
 
 
@@ -108,7 +108,7 @@ def test_smoothed_stochastic_draws_are_unbiased():
 def test_codec_round_trip_of_smoothed_targets_through_the_whole_frame():
     """The codec's target, smoothed as the loss does it, decodes to the keypoint in input
     pixels with a mean-shift radius of ceil(3 sigma) + 1.5."""
-    model = RandomizedRoundingHeatmap((96, 128), HEATMAP_SIZE, radius=smoothing_radius(1.0) + 1.5)
+    model = RandomizedRoundingHeatmap((96, 128), HEATMAP_SIZE, radius=exact_mean_shift_radius(1.0))
     rng = np.random.default_rng(3)
     keypoints = np.concatenate([[[0, 0], [95, 127], [95, 0]], rng.uniform(0, [95, 127], (100, 2))])
     target = torch.from_numpy(model.encode(keypoints[None])['heatmaps'])[None]

@@ -8,11 +8,9 @@ from mmengine.runner import Runner
 from h3r_mmpose.benchmarks import make_synthetic_landmarks
 from h3r_mmpose.benchmarks.budgets import TRAINING_QUICK
 from h3r_mmpose.benchmarks.training_benchmark import OURS, run_config
+from h3r_mmpose.codecs.utils import exact_mean_shift_radius
 from h3r_mmpose.engine.hooks import TargetSigmaAnnealingHook
-from h3r_mmpose.engine.hooks.target_sigma_annealing_hook import (
-    annealed_sigma,
-    exact_mean_shift_radius,
-)
+from h3r_mmpose.engine.hooks.target_sigma_annealing_hook import annealed_sigma
 
 
 def test_annealed_sigma_is_linear_to_zero():

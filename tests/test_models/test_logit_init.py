@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 from torch import nn
 from utils import torch_threads
@@ -69,8 +70,9 @@ def test_a_given_init_cfg_is_kept():
 def test_a_head_without_final_layer_keeps_mmpose_init():
     head = build_head(final_layer=None)
     assert isinstance(head.final_layer, nn.Identity)
-    assert head.init_cfg == logit_head_init_cfg(nn.Identity())
-    assert 'override' not in head.init_cfg[0]
+    assert head.init_cfg == HeatmapHead.default_init_cfg.fget(head)
+    assert logit_head_init_cfg(head.init_cfg, nn.Identity()) == head.init_cfg
+    assert not any('override' in entry for entry in head.init_cfg)
 
 
 def test_multi_stage_heads_initialise_every_stage_for_logits():

@@ -2,7 +2,13 @@ from .block import decoding_dtype, peak_block
 from .grid import bilinear_support, check_size, grid_to_input, input_to_grid
 from .mean_shift_decoding import mean_shift
 from .peak_search import max_cells, peak_indices, usable_weights
-from .targets import expected_heatmaps, smooth_heatmaps, smoothing_radius, stochastic_heatmaps
+from .targets import (
+    exact_mean_shift_radius,
+    expected_heatmaps,
+    smooth_heatmaps,
+    smoothing_radius,
+    stochastic_heatmaps,
+)
 from .topk_decoding import TOPK_BLOCK, block_topk_mean, global_topk_softmax
 
 __all__ = [
@@ -10,6 +16,7 @@ __all__ = [
     'bilinear_support',
     'block_topk_mean',
     'check_size',
+    'exact_mean_shift_radius',
     'decoding_dtype',
     'expected_heatmaps',
     'global_topk_softmax',

@@ -62,6 +62,15 @@ def smoothing_radius(sigma: float) -> int:
     return int(math.ceil(3 * sigma))
 
 
+def exact_mean_shift_radius(sigma: float) -> float:
+    """The smallest mean-shift radius that decodes a target smoothed by ``sigma`` exactly.
+
+    The smoothed target reaches ``smoothing_radius(sigma)`` cells beyond the 2x2 support,
+    which the window holds from ``radius >= 1.5`` on.
+    """
+    return smoothing_radius(sigma) + 1.5
+
+
 def _smoothed_profiles(centres: Tensor, length: int, sigma: float) -> Tensor:
     """1-D bilinear profiles convolved with a centred, border-shrunk Gaussian kernel.
 

@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
-from ...codecs.utils import smoothing_radius
+from ...codecs.utils import exact_mean_shift_radius
 from ...models.losses import HeatmapCrossEntropyLoss
 
 
@@ -26,15 +26,6 @@ def annealed_sigma(
     """
     progress = min(1.0, iteration / end_iteration)
     return start_sigma + (end_sigma - start_sigma) * progress
-
-
-def exact_mean_shift_radius(sigma: float) -> float:
-    """The smallest mean-shift radius that decodes a target smoothed by ``sigma`` exactly.
-
-    The smoothed target reaches ``smoothing_radius(sigma)`` cells beyond the 2x2 support,
-    which the window holds from ``radius >= 1.5`` on.
-    """
-    return smoothing_radius(sigma) + 1.5
 
 
 @HOOKS.register_module()

@@ -47,7 +47,7 @@ class H3RHead(HeatmapHead):
             to ``HeatmapCrossEntropyLoss``.
         decoder (dict, optional): the codec config, normally ``RandomizedRoundingHeatmap``.
         init_cfg (dict, optional): weight initialisation. Defaults to MMPose's heatmap-head
-            initialisation with the final layer scaled for logits
+            initialisation, then the final layer redrawn for logits
             (:func:`~h3r_mmpose.models.utils.logit_head_init_cfg`).
     """
 
@@ -97,7 +97,7 @@ class H3RHead(HeatmapHead):
             feature_channels, num_downsample_layers
         )
         if init_cfg is None:
-            self.init_cfg = logit_head_init_cfg(self.final_layer)
+            self.init_cfg = logit_head_init_cfg(self.default_init_cfg, self.final_layer)
 
     @staticmethod
     def _make_downsample_layers(channels: int, num_layers: int) -> nn.Module:

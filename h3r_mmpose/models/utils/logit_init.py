@@ -30,19 +30,21 @@ def logit_layer_std(layer: nn.Conv2d) -> float:
     return INITIAL_LOGIT_STD / math.sqrt(fan_in)
 
 
-def logit_head_init_cfg(final_layer: nn.Module) -> List[dict]:
-    """MMPose's heatmap-head initialisation with the final layer drawn for logits.
+def logit_head_init_cfg(head_init_cfg: List[dict], final_layer: nn.Module) -> List[dict]:
+    """A heatmap head's initialisation with its final layer then redrawn for logits.
 
     Args:
-        final_layer (nn.Module): the head's final layer; only an ``nn.Conv2d`` gets its own
-            std (an ``nn.Identity`` has nothing to initialise).
+        head_init_cfg (list[dict]): the head's own ``init_cfg`` (MMPose's
+            ``HeatmapHead.default_init_cfg``).
+        final_layer (nn.Module): the head's final layer; only an ``nn.Conv2d`` is redrawn
+            (an ``nn.Identity`` has nothing to initialise).
 
     Returns:
-        list[dict]: an mmengine ``init_cfg``.
+        list[dict]: an mmengine ``init_cfg``; entries apply in order, so the last one wins
+        for the final layer.
     """
-    convolutions = dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001)
-    if isinstance(final_layer, nn.Conv2d):
-        convolutions['override'] = dict(
-            name='final_layer', type='Normal', std=logit_layer_std(final_layer), bias=0.0
-        )
-    return [convolutions, dict(type='Constant', layer='BatchNorm2d', val=1)]
+    if not isinstance(final_layer, nn.Conv2d):
+        return head_init_cfg
+    std = logit_layer_std(final_layer)
+    logits = dict(type='Normal', std=std, bias=0.0, override=dict(name='final_layer'))
+    return [*head_init_cfg, logits]

@@ -2,7 +2,8 @@
 H3R heatmaps through MMPose's Runner, with the H3R ablation rows on request.
 
     python tools/benchmark_training.py [--quick] [--backbone resnet|hrnet] [--seed 0 1 2]
-        [--strides 4 8 16] [--rows ...] [--max-iters N] [--image-size 128] [--out-dir DIR]
+        [--strides 4 8 16] [--rows ...] [--max-iters N] [--image-size 128] [--no-augment]
+        [--out-dir DIR]
     python tools/benchmark_training.py --combine A.json B.json ... [--recover C.jsonl]
         --out-dir DIR
 
@@ -66,6 +67,12 @@ def main() -> None:
         help='with --combine: leaderboard.jsonl files of runs stopped before '
         'writing their report (test figures only; no times or curves)',
     )
+    parser.add_argument(
+        '--no-augment',
+        dest='augment',
+        action='store_false',
+        help="train without the stock face configs' flip and box jitter",
+    )
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args()
 
@@ -92,6 +99,7 @@ def main() -> None:
             backbone=args.backbone,
             seeds=args.seeds,
             progress=not args.no_progress,
+            augment=args.augment,
         )
         report['meta']['quick'] = args.quick
     paths = write_report(report, args.out_dir)

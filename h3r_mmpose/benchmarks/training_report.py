@@ -100,12 +100,21 @@ def results_table(results: Sequence[dict]) -> str:
     return '\n\n'.join(sections) + '\n'
 
 
+def trained_with_augmentation(meta: dict) -> bool:
+    """Whether a report's runs were augmented; reports from before the option were not."""
+    return bool(meta.get('augment', False))
+
+
 def describe_meta(meta: dict) -> str:
     """A one-paragraph note on the setting of a report."""
+    augmentation = (
+        "the stock face configs' flip and box jitter" if trained_with_augmentation(meta) else 'none'
+    )
     return (
         f'EPE: mean end-point error on the test split in input pixels '
-        f'({meta["image_size"][0]}-px images, {meta["num_test"]} test images, '
-        f'{meta["max_iters"]} iterations of batch {meta["batch_size"]}); mean ± sample std '
+        f'({meta["image_size"][0]}-px images, {meta["num_train"]} training images, '
+        f'{meta["num_test"]} test images, {meta["max_iters"]} iterations of batch '
+        f'{meta["batch_size"]}, training augmentation: {augmentation}); mean ± sample std '
         f"over seeds (count) where several ran. floor: the codec's own round-trip error on "
         f"the same labels (the error of a network that outputs the codec's target). A "
         f'difference counts as a win or loss only beyond the sum of the two spreads.\n'
@@ -195,7 +204,7 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     """Concatenate the results of runs made with the same budget (seeds, backbones).
 
     Raises:
-        ValueError: if the runs' budgets or data differ.
+        ValueError: if the runs' budgets, data or augmentation differ.
     """
     shared = (
         'num_train',
@@ -209,9 +218,12 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     first = reports[0]['meta']
     for report in reports[1:]:
         different = [key for key in shared if report['meta'][key] != first[key]]
+        if trained_with_augmentation(report['meta']) != trained_with_augmentation(first):
+            different.append('augment')
         if different:
             raise ValueError(f'cannot combine runs whose {different} differ')
     meta = {key: first[key] for key in shared}
+    meta['augment'] = trained_with_augmentation(first)
     meta['parts'] = [report['meta'] for report in reports]
     return dict(meta=meta, results=[row for report in reports for row in report['results']])
 

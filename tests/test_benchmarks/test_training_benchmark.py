@@ -2,18 +2,25 @@
 Runner (rows that train alike share one run) and land in the JSON, table and plots."""
 
 import json
+from pathlib import Path
 
+import mmpose
 import pytest
+from mmengine.config import Config
 from utils import run_tool
 
+from h3r_mmpose.benchmarks.budgets import TRAINING_QUICK
 from h3r_mmpose.benchmarks.training_benchmark import (
     DEFAULT_ROWS,
     H3R_ROWS,
     OURS,
     codec_and_head,
+    run_config,
     training_groups,
 )
 from h3r_mmpose.benchmarks.training_report import (
+    combine_reports,
+    describe_meta,
     results_from_leaderboard,
     results_table,
     verdict,
@@ -83,6 +90,36 @@ def test_heads_match_their_heatmap_strides():
         codec_and_head(OURS, 4, (128, 128), 5, backbone='vit')
 
 
+def _augmentation(pipeline) -> list:
+    """The steps between the box and the crop of a top-down pipeline."""
+    types = [step['type'] for step in pipeline]
+    return [
+        dict(step)
+        for step in pipeline[types.index('GetBBoxCenterScale') + 1 : types.index('TopdownAffine')]
+    ]
+
+
+def test_training_augmentation_is_the_stock_face_configs(tmp_path):
+    wflw = 'face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py'
+    stock = Config.fromfile(Path(mmpose.__file__).parent / '.mim' / 'configs' / wflw)
+
+    def config(row: str, augment: bool) -> Config:
+        paths = dict(data_root=tmp_path, work_dir=tmp_path, leaderboard_file=tmp_path / 'board')
+        return run_config(
+            row, 4, 'resnet', **paths, input_size=(128, 128), num_keypoints=5,
+            budget=TRAINING_QUICK, seed=0, augment=augment,
+        )  # fmt: skip
+
+    for row in ('UDPHeatmap', OURS):
+        augmented = config(row, augment=True)
+        assert _augmentation(augmented.train_dataloader.dataset.pipeline) == _augmentation(
+            stock.train_dataloader.dataset.pipeline
+        )
+        assert _augmentation(augmented.test_dataloader.dataset.pipeline) == []
+        plain = config(row, augment=False)
+        assert _augmentation(plain.train_dataloader.dataset.pipeline) == []
+
+
 def test_verdict_counts_a_difference_only_beyond_the_spreads():
     def runs(*values):
         return [dict(epe_px=value) for value in values]
@@ -115,3 +152,16 @@ def test_results_are_recovered_from_a_stopped_runs_leaderboard(tmp_path):
     board.write_text(json.dumps(dict(rows[0], config='tiny_h3r_coco')) + '\n')
     with pytest.raises(ValueError, match="not a training benchmark run: config 'tiny_h3r_coco'"):
         results_from_leaderboard(board)
+
+
+def test_reports_combine_only_with_the_same_augmentation():
+    budget = dict(TRAINING_QUICK, image_size=[128, 128], num_keypoints=5)
+    older = dict(meta=dict(budget), results=[dict(codec='DARK', seed=0)])  # before the option
+    plain = dict(meta=dict(budget, augment=False), results=[dict(codec='DARK', seed=1)])
+    augmented = dict(meta=dict(budget, augment=True), results=[dict(codec=OURS, seed=0)])
+    combined = combine_reports([older, plain])
+    assert combined['meta']['augment'] is False and len(combined['results']) == 2
+    assert 'training augmentation: none' in describe_meta(combined['meta'])
+    assert "augmentation: the stock face configs' flip" in describe_meta(augmented['meta'])
+    with pytest.raises(ValueError, match=r"cannot combine runs whose \['augment'\] differ"):
+        combine_reports([plain, augmented])

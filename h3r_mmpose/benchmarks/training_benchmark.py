@@ -25,6 +25,7 @@ the training time, the FLOPs, and the test EPE at regular intervals during train
 convergence curve). Each test appends a leaderboard row (``LeaderboardHook``).
 """
 
+import copy
 import json
 import logging
 import time
@@ -367,6 +368,20 @@ def test_run(cfg: Config, state_dict: dict) -> Dict[str, float]:
     )
 
 
+def training_split_epe(cfg: Config, state_dict: dict) -> float:
+    """The EPE of the trained model on its own (unaugmented) training images: beside the test
+    EPE, it shows how much of the error is overfitting."""
+    cfg = copy.deepcopy(cfg)  # the caller tests the same config on the test split
+    cfg.work_dir = str(Path(cfg.work_dir) / 'train_split')
+    cfg.custom_hooks = []
+    cfg.test_evaluator = [dict(type='EPE')]
+    test_pipeline = cfg.test_dataloader.dataset.pipeline
+    cfg.test_dataloader.dataset = dict(cfg.train_dataloader.dataset, pipeline=test_pipeline)
+    runner = Runner.from_cfg(cfg)
+    runner.model.load_state_dict(state_dict)
+    return float(runner.test()['EPE'])
+
+
 def train_and_test(
     configs: Dict[str, Config],
 ) -> Dict[str, dict]:
@@ -377,8 +392,9 @@ def train_and_test(
             :meth:`H3RRow.training_key`), the first one is trained.
 
     Returns:
-        dict: row name -> figures (see :func:`test_run`) plus ``train_seconds`` and the
-        convergence ``curve`` [(iteration, EPE px)] measured with the first row's decoder.
+        dict: row name -> figures (see :func:`test_run`) plus ``train_seconds``, the
+        convergence ``curve`` [(iteration, EPE px)] and ``train_epe_px`` (see
+        :func:`training_split_epe`), both measured with the first row's decoder.
     """
     first = next(iter(configs.values()))
     runner = Runner.from_cfg(first)
@@ -388,12 +404,16 @@ def train_and_test(
     runner.train()
     train_seconds = time.perf_counter() - start
     weights = runner.model.state_dict()
+    train_epe = training_split_epe(first, weights)
     figures = {}
     for row, cfg in configs.items():
         cfg = cfg.copy()
         cfg.work_dir = str(Path(cfg.work_dir) / 'test')
         figures[row] = dict(
-            test_run(cfg, weights), train_seconds=train_seconds, curve=recorder.curve
+            test_run(cfg, weights),
+            train_seconds=train_seconds,
+            curve=recorder.curve,
+            train_epe_px=train_epe,
         )
     return figures
 
@@ -426,8 +446,8 @@ def benchmark_training(
 
     Returns:
         dict: ``meta`` (parameters, versions) and ``results``: one dict per row, stride and
-        seed with ``epe_px``, ``nme``, ``floor_px``, ``train_seconds``, ``flops``,
-        ``params`` and ``curve``.
+        seed with ``epe_px``, ``train_epe_px``, ``nme``, ``floor_px``, ``train_seconds``,
+        ``flops``, ``params`` and ``curve``.
     """
     input_size = (image_size, image_size)
     data_root = out_dir / f'data_{image_size}x{image_size}_k{num_keypoints}'

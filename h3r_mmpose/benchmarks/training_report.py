@@ -57,6 +57,13 @@ def verdict(ours: Sequence[dict], peers: Sequence[Sequence[dict]]) -> str:
     return f'{change:+.1f}% ({outcome})'
 
 
+def _recorded_mean(rows: Sequence[dict], key: str) -> str:
+    """Mean ± std over the seeds that recorded ``key`` ('' where none did: runs made before
+    it was measured, or recovered from a leaderboard)."""
+    recorded = [row for row in rows if row.get(key) is not None]
+    return format_mean(recorded, key) if recorded else ''
+
+
 def _mean_seconds(rows: Sequence[dict], key: str) -> str:
     """Mean training time over the seeds that recorded one ('' where none did)."""
     timed = [row for row in rows if row.get(key) is not None]
@@ -64,21 +71,27 @@ def _mean_seconds(rows: Sequence[dict], key: str) -> str:
 
 
 def results_table(results: Sequence[dict]) -> str:
-    """One table per backbone: EPE per row and stride (mean ± std over seeds), the
-    quantization floor, the training time and the FLOPs, and ours against the best peer."""
+    """One table per backbone: EPE per row and stride (mean ± std over seeds), the EPE on
+    the training images, the quantization floor, the training time and the FLOPs, and ours
+    against the best peer."""
     sections = []
     for (backbone,), rows in _keyed(results, 'backbone').items():
         strides = sorted({row['stride'] for row in rows})
         by_row = _keyed(rows, 'codec', 'stride')
         names = in_order(row['codec'] for row in rows)
         header = ['row'] + [f'EPE px s{s}' for s in strides]
-        header += [f'floor px s{s}' for s in strides] + [f'train s s{s}' for s in strides]
+        header += (
+            [f'train-set EPE s{s}' for s in strides]
+            + [f'floor px s{s}' for s in strides]
+            + [f'train s s{s}' for s in strides]
+        )
         header += [f'GFLOPs s{s}' for s in strides]
         table_rows = []
         for name in names:
             cells = [name]
             for key, text in (
                 ('epe_px', format_mean),
+                ('train_epe_px', _recorded_mean),
                 ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
                 ('train_seconds', _mean_seconds),
                 ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),
@@ -240,7 +253,7 @@ def results_from_leaderboard(path: Path, image_size: int = 128) -> List[dict]:
     Every test of the benchmark appends a leaderboard row as soon as it ends, while the
     report is written at the end of the run; this reads back the runs of a benchmark that
     was stopped early. Training time and convergence curve are not in a leaderboard row, so
-    they stay empty (``train_seconds`` None, ``curve`` []).
+    they stay empty (``train_seconds`` and ``train_epe_px`` None, ``curve`` []).
 
     Raises:
         ValueError: for a row whose config name is not a benchmark run's.

@@ -43,6 +43,8 @@ def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
         assert row['heatmap_size'] == [128 // row['stride']] * 2
         # Finite (NaN fails); DARK's Taylor step can throw an 8-iteration prediction far off.
         assert 0 < row['epe_px'] < float('inf') and row['flops'] > 0
+        # Measured on the 64 training images, not the 32 test images.
+        assert 0 < row['train_epe_px'] < float('inf') and row['train_epe_px'] != row['epe_px']
         assert row['nme'] == pytest.approx(row['epe_px'] / 128, rel=1e-4)
         # Validation every 4 of the 8 iterations: the curve's points.
         assert [point[0] for point in row['curve']] == [4, 8]
@@ -55,6 +57,7 @@ def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
         # One training run, two decoders: same curve and time, different test figures.
         assert shared['curve'] == other['curve']
         assert shared['train_seconds'] == other['train_seconds']
+        assert shared['train_epe_px'] == other['train_epe_px']
         assert shared['epe_px'] != other['epe_px']
     for name in ('convergence', 'strides'):
         assert (tmp_path / f'training_benchmark_{name}.png').stat().st_size > 10_000

@@ -45,6 +45,7 @@ def test_config_is_the_benchmark_hrnet_row(tmp_path):
         5,
         budget,
         0,
+        augment=False,
     )
     # What the tools read back from the dumped file: the benchmark's config, with a log
     # every 50 iterations, the final checkpoint (the one exported) and the dataset's module.

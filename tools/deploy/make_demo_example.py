@@ -99,6 +99,8 @@ def demo_config() -> Config:
         NUM_KEYPOINTS,
         BUDGET,
         seed=0,
+        # As docs/deploy_demo.png was made: 400 iterations on the images as they are.
+        augment=False,
     )
     cfg.custom_imports = dict(imports=['h3r_mmpose.benchmarks'], allow_failed_imports=False)
     cfg.log_level = 'INFO'

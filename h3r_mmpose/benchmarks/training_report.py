@@ -79,19 +79,16 @@ def results_table(results: Sequence[dict]) -> str:
         strides = sorted({row['stride'] for row in rows})
         by_row = _keyed(rows, 'codec', 'stride')
         names = in_order(row['codec'] for row in rows)
-        header = ['row'] + [f'EPE px s{s}' for s in strides]
-        header += (
-            [f'train-set EPE s{s}' for s in strides]
-            + [f'floor px s{s}' for s in strides]
-            + [f'train s s{s}' for s in strides]
-        )
-        header += [f'GFLOPs s{s}' for s in strides]
+        # Reports made before the train-set EPE was measured have no such column.
+        train_set = any(row.get('train_epe_px') is not None for row in rows)
+        columns = ['EPE px', *(['train-set EPE'] if train_set else []), 'floor px', 'train s']
+        header = ['row'] + [f'{column} s{s}' for column in columns + ['GFLOPs'] for s in strides]
         table_rows = []
         for name in names:
             cells = [name]
             for key, text in (
                 ('epe_px', format_mean),
-                ('train_epe_px', _recorded_mean),
+                *([('train_epe_px', _recorded_mean)] if train_set else []),
                 ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
                 ('train_seconds', _mean_seconds),
                 ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),

@@ -168,3 +168,16 @@ def test_reports_combine_only_with_the_same_augmentation():
     assert "augmentation: the stock face configs' flip" in describe_meta(augmented['meta'])
     with pytest.raises(ValueError, match=r"cannot combine runs whose \['augment'\] differ"):
         combine_reports([plain, augmented])
+
+
+def test_train_set_column_only_where_measured():
+    def result(codec: str, seed: int, **extra) -> dict:
+        figures = dict(epe_px=0.5 + seed / 10, floor_px=0.0, train_seconds=1.0, flops=1e9)
+        return dict(codec=codec, backbone='resnet', stride=4, seed=seed, **figures, **extra)
+
+    older = [result(OURS, 0), result('UDPHeatmap', 0)]
+    assert 'train-set' not in results_table(older)
+    newer = older + [result(OURS, 1, train_epe_px=0.25), result(OURS, 2, train_epe_px=0.35)]
+    # Mean ± std over the seeds that measured it; empty for the row that never did.
+    assert '| H3R (ours) | 0.600 ± 0.100 (3) | 0.300 ± 0.071 (2) |' in results_table(newer)
+    assert '| UDPHeatmap | 0.500 |  |' in results_table(newer)

@@ -230,21 +230,19 @@ def run_config(
     ``budget['eval_interval']`` iterations; its test appends a leaderboard row.
 
     With ``augment`` the training pipeline applies :data:`AUGMENTATION`, as the stock configs
-    do; without it, the 2000 training images are seen unchanged (a regime where the network
+    do; without it, the training images are seen unchanged (a regime where the network
     overfits, see the README)."""
     codec, head = codec_and_head(row, stride, input_size, num_keypoints, backbone)
     use_udp = codec['type'] == 'UDPHeatmap'
     # The box is the whole image (padding 1.0): crop pixels are image pixels.
-    test_pipeline = [
-        dict(type='LoadImage'),
-        dict(type='GetBBoxCenterScale', padding=1.0),
-        dict(type='TopdownAffine', input_size=input_size, use_udp=use_udp),
-        dict(type='PackPoseInputs'),
-    ]
+    load_and_box = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.0)]
+    crop = dict(type='TopdownAffine', input_size=input_size, use_udp=use_udp)
+    augmentation = [dict(step) for step in AUGMENTATION] if augment else []
+    test_pipeline = [*load_and_box, crop, dict(type='PackPoseInputs')]
     train_pipeline = [
-        *test_pipeline[:2],
-        *(dict(step) for step in (AUGMENTATION if augment else ())),
-        test_pipeline[2],
+        *load_and_box,
+        *augmentation,
+        crop,
         dict(type='GenerateTarget', encoder=codec),
         dict(type='PackPoseInputs'),
     ]

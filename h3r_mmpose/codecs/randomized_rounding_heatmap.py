@@ -82,8 +82,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         radius (float, optional): half-width in cells of the ``'mean_shift'`` window,
             >= 1.5 (the smallest that holds the 2x2 support); for targets smoothed by
             ``HeatmapCrossEntropyLoss(target_sigma=s)`` use ``ceil(3 * s) + 1.5`` or more.
-            Only for ``'mean_shift'``; defaults to 3.5 there, exact on the last target of the
-            default ``TargetSigmaAnnealingHook`` (sigma 0.5).
+            Only for ``'mean_shift'``; defaults to 3.5 there (the training benchmark's
+            measured default; exact on targets smoothed by sigma up to 0.5).
         topk (int, optional): cells averaged by ``'topk'`` (1 to 25, the 5x5 block; 4, the
             2x2 support, is the smallest lossless value; default 4) or by ``'paper'`` (1 to
             ``W*H``; default 9, as in the release). Not used by ``'mean_shift'``.

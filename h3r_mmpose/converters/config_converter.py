@@ -32,8 +32,6 @@ from .stock_config import base_reference, iter_dicts, load_stock_config, steps_o
 
 #: Heatmap strides (input pixels per heatmap cell) the converter can target.
 STRIDES = (4, 8, 16)
-#: The target schedule the shipped configs train with (the training benchmark's default).
-ANNEALING_HOOK = "dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)"
 
 #: Stock heads and the H3R head that replaces each.
 H3R_HEADS = {
@@ -518,10 +516,6 @@ def write_pipelines(writer: _Writer, cfg: Config) -> None:
 
     hooks = cfg.get('custom_hooks') or []
     switching = [hook for hook in hooks if needs_swap(hook.get('switch_pipeline'))]
-    comment = [
-        "Smooth targets early, sharp targets late: the loss's target sigma falls linearly from "
-        '2 cells to 0.5 at 3/4 of the iterations, then holds.'
-    ]
     if switching:
         handled += [('custom_hooks', hooks.index(hook), 'switch_pipeline') for hook in switching]
         sources = {_variable_holding(variables, hook['switch_pipeline']) for hook in switching}
@@ -532,18 +526,14 @@ def write_pipelines(writer: _Writer, cfg: Config) -> None:
             )
         (source,) = sources
         writer.section(
-            ['PipelineSwitchHook switches to its own copy of the second-stage pipeline.'] + comment,
+            ['PipelineSwitchHook switches to its own copy of the second-stage pipeline.'],
             [
                 'custom_hooks = [',
                 f"    dict(hook, switch_pipeline={source}) if 'switch_pipeline' in hook else hook",
                 '    for hook in _base_.custom_hooks',
-                f'] + [{ANNEALING_HOOK}]',
+                ']',
             ],
         )
-    elif hooks:
-        writer.section(comment, [f'custom_hooks = _base_.custom_hooks + [{ANNEALING_HOOK}]'])
-    else:
-        writer.section(comment, [f'custom_hooks = [{ANNEALING_HOOK}]'])
     check_every_step_swapped(cfg, handled)
 
 

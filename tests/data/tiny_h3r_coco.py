@@ -18,7 +18,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1),
 )
 log_processor = dict(by_epoch=False)
-custom_hooks = [dict(type='SyncBuffersHook')]  # MMPose's default; no target-sigma annealing
 
 data_root = 'data/coco/'
 train_pipeline = [

@@ -15,10 +15,9 @@ from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 
 CODEC_ARGS = set(inspect.signature(RandomizedRoundingHeatmap).parameters) | {'type'}
 STRIDE4_CONFIGS = [path for path in config_files() if '-stride' not in path.name]
-#: Top-level names a config may add to its base: the plugin import and the target schedule's
-#: hook, nothing else (a helper variable would look like a setting, but --cfg-options on it
-#: changes nothing).
-ADDED_NAMES = {'custom_imports', 'custom_hooks'}
+#: Top-level names a config may add to its base: the plugin import, nothing else (a helper
+#: variable would look like a setting, but --cfg-options on it changes nothing).
+ADDED_NAMES = {'custom_imports'}
 
 pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 

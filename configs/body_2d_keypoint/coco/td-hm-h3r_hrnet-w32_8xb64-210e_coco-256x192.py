@@ -36,10 +36,6 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Smooth targets early, sharp targets late: the loss's target sigma falls linearly from 2 cells
-# to 0.5 at 3/4 of the iterations, then holds (the training benchmark's ablation in README.md).
-custom_hooks = [dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)]
-
 # CocoMetric as in the stock config (save_best='coco/AP' reads it), plus the codec's
 # quantization floor in the same units ('floor/coco/AP', ...). The floor needs ground-truth
 # keypoints: it skips the stock detected boxes (counted in 'floor/num_skipped'); evaluate on

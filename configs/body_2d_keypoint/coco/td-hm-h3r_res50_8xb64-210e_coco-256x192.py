@@ -35,10 +35,6 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Smooth targets early, sharp targets late: the loss's target sigma falls linearly from 2 cells
-# to 0.5 at 3/4 of the iterations, then holds (the training benchmark's ablation in README.md).
-custom_hooks = [dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)]
-
 # CocoMetric (save_best='coco/AP') plus the codec's floor ('floor/coco/AP', ...), which is only
 # measured on ground-truth boxes (bbox_file=None): it skips detected boxes, which carry no
 # ground truth.

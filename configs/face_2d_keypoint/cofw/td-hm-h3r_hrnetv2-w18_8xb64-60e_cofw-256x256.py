@@ -39,10 +39,6 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Smooth targets early, sharp targets late: the loss's target sigma falls linearly from 2 cells
-# to 0.5 at 3/4 of the iterations, then holds (the training benchmark's ablation in README.md).
-custom_hooks = [dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)]
-
 # Three readings of one prediction, all normalised by the outer-eye-corner distance as
 # the stock NME is:
 # - MMPose's NME, a fraction pooling the errors of all keypoints ('NME', read by

@@ -40,10 +40,6 @@ train_pipeline = [
 
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Smooth targets early, sharp targets late: the loss's target sigma falls linearly from 2 cells to
-# 0.5 at 3/4 of the iterations, then holds.
-custom_hooks = _base_.custom_hooks + [dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)]
-
 # The stock evaluator first, with its unprefixed keys (the stock save_best reads them), then the
 # codec's quantization floor in the same units ('floor/...'). The floor needs ground-truth
 # keypoints: it skips the detected boxes (counted in 'floor/num_skipped'); evaluate with

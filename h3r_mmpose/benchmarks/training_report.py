@@ -70,6 +70,15 @@ def _mean_seconds(rows: Sequence[dict], key: str) -> str:
     return f'{seed_statistics(timed, key)[0]:.0f}' if timed else ''
 
 
+def display_order(names: Iterable[str]) -> List[str]:
+    """Distinct row names, ours first, then the peers, then the other H3R forms (each in
+    ``ALL_ROWS`` order); names no longer in ``ALL_ROWS`` last, as they first appear."""
+    order = (OURS,) + tuple(name for name in ALL_ROWS if name != OURS)
+    return sorted(
+        in_order(names), key=lambda name: order.index(name) if name in order else len(order)
+    )
+
+
 def results_table(results: Sequence[dict]) -> str:
     """One table per backbone: EPE per row and stride (mean ± std over seeds), the EPE on
     the training images, the quantization floor, the training time and the FLOPs, and ours
@@ -78,7 +87,7 @@ def results_table(results: Sequence[dict]) -> str:
     for (backbone,), rows in _keyed(results, 'backbone').items():
         strides = sorted({row['stride'] for row in rows})
         by_row = _keyed(rows, 'codec', 'stride')
-        names = in_order(row['codec'] for row in rows)
+        names = display_order(row['codec'] for row in rows)
         # Reports made before the train-set EPE was measured have no such column.
         train_set = any(row.get('train_epe_px') is not None for row in rows)
         columns = ['EPE px', *(['train-set EPE'] if train_set else []), 'floor px', 'train s']
@@ -142,7 +151,9 @@ def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> No
     for axis, backbone in zip(axes, backbones):
         rows = [row for row in at_stride if row['backbone'] == backbone]
         drawn = set()
-        for index, ((name,), runs) in enumerate(_keyed(rows, 'codec').items()):
+        runs_of = _keyed(rows, 'codec')
+        for index, name in enumerate(display_order(row['codec'] for row in rows)):
+            runs = runs_of[(name,)]
             # Rows that differ only in the decoder share their training run and its curve
             # (measured with the first row's decoder): draw it once.
             key = json.dumps([run['curve'] for run in runs])

@@ -21,6 +21,7 @@ from h3r_mmpose.benchmarks.training_benchmark import (
 from h3r_mmpose.benchmarks.training_report import (
     combine_reports,
     describe_meta,
+    display_order,
     results_from_leaderboard,
     results_table,
     verdict,
@@ -186,3 +187,18 @@ def test_train_set_column_only_where_measured():
     # Mean ± std over the seeds that measured it; empty for the row that never did.
     assert '| H3R (ours) | 0.600 ± 0.100 (3) | 0.300 ± 0.071 (2) |' in results_table(newer)
     assert '| UDPHeatmap | 0.500 |  |' in results_table(newer)
+
+
+def test_tables_list_ours_then_peers_then_the_ablation():
+    names = ['H3R annealed, mean shift', 'a renamed row', 'DARK', OURS, 'UDPHeatmap', 'DARK']
+    ordered = ['H3R (ours)', 'DARK', 'UDPHeatmap', 'H3R annealed, mean shift', 'a renamed row']
+    assert display_order(names) == ordered
+    results = [
+        dict(codec=name, backbone='resnet', stride=4, seed=0, epe_px=0.5, floor_px=0.0,
+             train_seconds=1.0, flops=1e9)
+        for name in names[:5]
+    ]  # fmt: skip
+    table = results_table(results)
+    assert [table.index(f'| {name} |') for name in ordered] == sorted(
+        table.index(f'| {name} |') for name in ordered
+    )

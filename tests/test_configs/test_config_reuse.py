@@ -81,3 +81,17 @@ def test_config_adds_no_top_level_names_to_its_stock_base(path):
     stock = Config.fromfile(str(stock_base_of(path)))
     added = set(Config.fromfile(str(path))) - set(stock)
     assert added <= ADDED_NAMES, added - ADDED_NAMES
+
+
+def test_configs_readme_schedule_snippet_adds_the_hook(tmp_path):
+    """The one line configs/README.md gives for the ablation's target schedule keeps the
+    base's hooks and adds the schedule."""
+    readme = (ROOT / 'configs' / 'README.md').read_text()
+    line = readme.split('```python\n', 1)[1].split('```', 1)[0]
+    base = next(path for path in STRIDE4_CONFIGS if 'wflw' in path.name)
+    child = tmp_path / 'child.py'
+    child.write_text(f'_base_ = [{str(base)!r}]\n{line}')
+    stock_hooks = Config.fromfile(str(base)).custom_hooks
+    assert 'TargetSigmaAnnealingHook' not in [hook['type'] for hook in stock_hooks]
+    hooks = Config.fromfile(str(child)).custom_hooks
+    assert hooks == [*stock_hooks, dict(type='TargetSigmaAnnealingHook', start_sigma=2.0)]

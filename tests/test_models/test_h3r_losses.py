@@ -115,6 +115,21 @@ def test_head_probabilities_follow_its_loss():
     )
     torch.testing.assert_close(binary_head.probabilities(logits), torch.sigmoid(logits))
     with pytest.raises(
-        ValueError, match='needs a loss that defines probabilities.*KeypointMSELoss'
+        ValueError, match='needs a loss that defines probabilities.*initial_logit.*KeypointMSELoss'
     ):
         H3RHead(**common, loss=dict(type='KeypointMSELoss'))
+
+
+def test_initial_logits_hand_computed():
+    assert HeatmapCrossEntropyLoss.initial_logit(1024) == 0.0
+    assert HeatmapBinaryCrossEntropyLoss.initial_logit(2) == 0.0  # two cells: 1/2 each
+    assert HeatmapBinaryCrossEntropyLoss.initial_logit(1024) == -math.log(1023)
+    assert torch.sigmoid(torch.tensor(-math.log(3.0))).item() == pytest.approx(0.25)
+    assert HeatmapBinaryCrossEntropyLoss.initial_logit(4) == pytest.approx(-math.log(3.0))
+
+
+@pytest.mark.parametrize('loss', [HeatmapCrossEntropyLoss, HeatmapBinaryCrossEntropyLoss])
+@pytest.mark.parametrize('num_cells', [1, 0, -4, 2.5, True, '16'])
+def test_bad_num_cells_raises(loss, num_cells):
+    with pytest.raises(ValueError, match=f'num_cells must be an integer >= 2, got {num_cells!r}'):
+        loss.initial_logit(num_cells)

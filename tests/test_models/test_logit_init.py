@@ -79,3 +79,17 @@ def test_multi_stage_heads_initialise_every_stage_for_logits():
     head = build_head(type='H3RCPMHead', num_stages=2)
     for stage in head.stages:
         assert stage.final_layer.weight.std().item() == pytest.approx(0.05, rel=0.1)
+
+
+def test_binary_head_starts_every_cell_at_the_prior_and_softmax_head_at_zero():
+    binary = build_head(loss=dict(type='HeatmapBinaryCrossEntropyLoss'))
+    # 32 x 32 cells: each starts at probability 1/1024 (the chance of being the drawn cell).
+    expected = torch.full((17,), -math.log(1023))
+    torch.testing.assert_close(binary.final_layer.bias.data, expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(torch.sigmoid(expected), torch.full((17,), 1 / 1024))
+    assert torch.count_nonzero(build_head().final_layer.bias) == 0
+    # The weights are drawn as for the softmax head.
+    assert binary.final_layer.weight.std().item() == pytest.approx(0.4 / 8, rel=0.1)
+    # Without a decoder the heatmap size is unknown: bias 0.
+    headless = build_head(loss=dict(type='HeatmapBinaryCrossEntropyLoss'), decoder=None)
+    assert torch.count_nonzero(headless.final_layer.bias) == 0

@@ -2,6 +2,7 @@
 
 from typing import Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmcv.cnn import build_conv_layer
 from mmengine.structures import PixelData
@@ -48,7 +49,8 @@ class H3RHead(HeatmapHead):
         decoder (dict, optional): the codec config, normally ``RandomizedRoundingHeatmap``.
         init_cfg (dict, optional): weight initialisation. Defaults to MMPose's heatmap-head
             initialisation, then the final layer redrawn for logits
-            (:func:`~h3r_mmpose.models.utils.logit_head_init_cfg`).
+            (:func:`~h3r_mmpose.models.utils.logit_head_init_cfg`), its bias the loss's
+            ``initial_logit`` for the decoder's heatmap size.
     """
 
     # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
@@ -86,18 +88,26 @@ class H3RHead(HeatmapHead):
             init_cfg=init_cfg,
         )
         check_decoder(self.decoder)
-        if not callable(getattr(self.loss_module, 'probabilities', None)):
+        if not all(
+            callable(getattr(self.loss_module, name, None))
+            for name in ('probabilities', 'initial_logit')
+        ):
             raise ValueError(
-                f'{type(self).__name__} needs a loss that defines probabilities(logits) '
-                '(HeatmapCrossEntropyLoss or HeatmapBinaryCrossEntropyLoss), got '
-                f'{type(self.loss_module).__name__}'
+                f'{type(self).__name__} needs a loss that defines probabilities(logits) and '
+                'initial_logit(num_cells) (HeatmapCrossEntropyLoss or '
+                f'HeatmapBinaryCrossEntropyLoss), got {type(self.loss_module).__name__}'
             )
         feature_channels = (conv_out_channels or deconv_out_channels or [in_channels])[-1]
         self.downsample_layers = self._make_downsample_layers(
             feature_channels, num_downsample_layers
         )
         if init_cfg is None:
-            self.init_cfg = logit_head_init_cfg(self.default_init_cfg, self.final_layer)
+            # Without a decoder (a head that only trains) the heatmap size is unknown: bias 0.
+            bias = 0.0
+            if self.decoder is not None:
+                num_cells = int(np.prod(self.decoder.heatmap_size))
+                bias = self.loss_module.initial_logit(num_cells)
+            self.init_cfg = logit_head_init_cfg(self.default_init_cfg, self.final_layer, bias)
 
     @staticmethod
     def _make_downsample_layers(channels: int, num_layers: int) -> nn.Module:

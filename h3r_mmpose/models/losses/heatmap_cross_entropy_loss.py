@@ -8,7 +8,12 @@ from mmpose.registry import MODELS
 from torch import Tensor, nn
 
 from ...codecs.utils import smooth_heatmaps
-from .keypoint_weighting import check_loss_inputs, weighted_keypoint_mean, weighted_targets
+from .keypoint_weighting import (
+    check_loss_inputs,
+    check_num_cells,
+    weighted_keypoint_mean,
+    weighted_targets,
+)
 
 
 @MODELS.register_module()
@@ -41,6 +46,16 @@ class HeatmapCrossEntropyLoss(nn.Module):
             raise ValueError(f'target_sigma must be a finite number >= 0, got {target_sigma!r}')
         self.loss_weight = loss_weight
         self.target_sigma = float(target_sigma)
+
+    @staticmethod
+    def initial_logit(num_cells: int) -> float:
+        """The final layer's initial bias: 0, as a softmax ignores a shift of all its logits.
+
+        Args:
+            num_cells (int): cells of one heatmap, ``W * H``, >= 2.
+        """
+        check_num_cells(num_cells)
+        return 0.0
 
     @staticmethod
     def probabilities(logits: Tensor) -> Tensor:

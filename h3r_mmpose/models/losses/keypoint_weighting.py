@@ -23,6 +23,12 @@ def check_loss_inputs(output: Tensor, target: Tensor, target_weights: Tensor) ->
         )
 
 
+def check_num_cells(num_cells: int) -> None:
+    """Raise ``ValueError`` unless ``num_cells`` (the cells of one heatmap) is an int >= 2."""
+    if isinstance(num_cells, bool) or not isinstance(num_cells, int) or num_cells < 2:
+        raise ValueError(f'num_cells must be an integer >= 2, got {num_cells!r}')
+
+
 def weighted_targets(target: Tensor, target_weights: Tensor) -> Tensor:
     """The targets with the channels of weight-0 keypoints set to zero.
 

@@ -30,7 +30,9 @@ def logit_layer_std(layer: nn.Conv2d) -> float:
     return INITIAL_LOGIT_STD / math.sqrt(fan_in)
 
 
-def logit_head_init_cfg(head_init_cfg: List[dict], final_layer: nn.Module) -> List[dict]:
+def logit_head_init_cfg(
+    head_init_cfg: List[dict], final_layer: nn.Module, bias: float = 0.0
+) -> List[dict]:
     """A heatmap head's initialisation with its final layer then redrawn for logits.
 
     Args:
@@ -38,6 +40,8 @@ def logit_head_init_cfg(head_init_cfg: List[dict], final_layer: nn.Module) -> Li
             ``HeatmapHead.default_init_cfg``).
         final_layer (nn.Module): the head's final layer; only an ``nn.Conv2d`` is redrawn
             (an ``nn.Identity`` has nothing to initialise).
+        bias (float): the final layer's initial bias, the loss's ``initial_logit``.
+            Defaults to 0.
 
     Returns:
         list[dict]: an mmengine ``init_cfg``; entries apply in order, so the last one wins
@@ -46,5 +50,5 @@ def logit_head_init_cfg(head_init_cfg: List[dict], final_layer: nn.Module) -> Li
     if not isinstance(final_layer, nn.Conv2d):
         return head_init_cfg
     std = logit_layer_std(final_layer)
-    logits = dict(type='Normal', std=std, bias=0.0, override=dict(name='final_layer'))
+    logits = dict(type='Normal', std=std, bias=bias, override=dict(name='final_layer'))
     return [*head_init_cfg, logits]

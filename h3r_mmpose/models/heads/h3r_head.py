@@ -2,7 +2,6 @@
 
 from typing import Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 from mmcv.cnn import build_conv_layer
 from mmengine.structures import PixelData
@@ -105,8 +104,8 @@ class H3RHead(HeatmapHead):
             # Without a decoder (a head that only trains) the heatmap size is unknown: bias 0.
             bias = 0.0
             if self.decoder is not None:
-                num_cells = int(np.prod(self.decoder.heatmap_size))
-                bias = self.loss_module.initial_logit(num_cells)
+                width, height = self.decoder.heatmap_size
+                bias = self.loss_module.initial_logit(width * height)
             self.init_cfg = logit_head_init_cfg(self.default_init_cfg, self.final_layer, bias)
 
     @staticmethod

@@ -1,5 +1,5 @@
 """What users do with our configs beyond running them: inherit one and reuse its codec,
-copy the README's snippet."""
+copy the converted-config snippet of configs/README.md."""
 
 import inspect
 import re
@@ -23,8 +23,9 @@ pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
 
 
 def readme_config_snippet() -> str:
-    """The Python block of the README's "Use it in an MMPose config" section."""
-    section = (ROOT / 'README.md').read_text().split('## Use it in an MMPose config', 1)[1]
+    """The Python block of configs/README.md's "Converting a config" section."""
+    readme = (ROOT / 'configs' / 'README.md').read_text()
+    section = readme.split('## Converting a config', 1)[1]
     return section.split('```python\n', 1)[1].split('```', 1)[0]
 
 

@@ -3,10 +3,10 @@
 from typing import Optional, Sequence, Tuple
 
 from mmpose.models.pose_estimators import TopdownPoseEstimator
-from mmpose.models.utils.tta import flip_heatmaps
 from torch import Tensor, nn
 
 from ..models.heads import H3RHead
+from ..models.utils import flip_average
 
 
 class EndToEndKeypointModel(nn.Module):
@@ -14,9 +14,10 @@ class EndToEndKeypointModel(nn.Module):
 
     It computes what :meth:`H3RHead.predict` computes, from the normalised crop to keypoints,
     without data samples or NumPy, so ``torch.onnx.export`` traces it into a single graph.
-    With ``flip_indices`` it also runs the flip test inside the module, exactly as
-    :meth:`H3RHead.predict` does: the grid probabilities of the crop and of its mirror image
-    (flipped back, symmetric keypoints swapped, no heatmap shift) are averaged before decoding.
+    With ``flip_indices`` it also runs the flip test inside the module with the function
+    :meth:`H3RHead.predict` uses (:func:`~h3r_mmpose.models.utils.flip_average`): the grid
+    probabilities of the crop and of its mirror image (flipped back, symmetric keypoints
+    swapped, no heatmap shift) are averaged before decoding.
 
     Note:
         - B: batch size, K: keypoints, [w, h]: the crop size, [W, H]: the heatmap size.
@@ -80,11 +81,7 @@ class EndToEndKeypointModel(nn.Module):
         flipped = self.head.probabilities(
             self.head.forward(self.estimator.extract_feat(inputs.flip(-1)))
         )
-        # The codec's corner-to-corner grid is mirror-symmetric: no heatmap shift.
-        flipped_back = flip_heatmaps(
-            flipped, flip_indices=self.flip_indices, flip_mode='heatmap', shift_heatmap=False
-        )
-        return (probabilities + flipped_back) / 2
+        return flip_average(probabilities, flipped, self.flip_indices)
 
     def forward(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         """Keypoints and scores of a batch of normalised crops.

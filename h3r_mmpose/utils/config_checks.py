@@ -1,113 +1,13 @@
-"""Early, clear errors for configs that contradict the randomized-rounding codec.
+"""Early, clear errors for a training config that contradicts itself, before anything is built.
 
-Each check guards against a combination that MMPose would run without complaint and that
-silently gives wrong numbers with H3R:
-
-- :func:`check_decoder`: an ``H3RHead`` whose decoder is not a randomized-rounding codec
-  (e.g. ``MSRAHeatmap`` left over from a stock config). The head emits logits for a grid
-  softmax whose cells follow the codec's corner-to-corner convention; another decoder reads
-  them with another convention.
-- :func:`check_test_cfg`: ``shift_heatmap=True`` in ``test_cfg``. The codec's grid is
-  mirror-symmetric, so MMPose's one-cell shift of flipped heatmaps (made for the MSRA
-  convention) would move every flip-tested prediction by a heatmap cell. ``H3RHead`` runs it
-  when the pose estimator hands the head its ``test_cfg``, i.e. while the model is built.
-- :func:`check_train_pipeline`: a ``GenerateTarget`` whose encoder differs from the head's
-  decoder: the stale-pipeline trap of a child config that redefines ``codec`` but not the
-  training pipeline, which captured the old codec when the base file was read.
-  ``tools/train.py`` runs it on the config before anything is built.
-- :func:`check_targets`: the same trap seen from the data, for launchers that skip
-  ``tools/train.py`` (``mim train``, custom scripts): at the first loss, targets of another
-  shape than the logits, or channels that are not probability distributions (a Gaussian of
-  ``MSRAHeatmap`` or ``UDPHeatmap`` sums to about ``2 * pi * sigma**2``, not 1).
+:func:`check_train_pipeline` catches a ``GenerateTarget`` whose encoder differs from the head's
+decoder: the stale-pipeline trap of a child config that redefines ``codec`` but not the
+training pipeline, which captured the old codec when the base file was read.
+``tools/train.py`` runs it on the config. The checks of the built heads (decoder, test
+settings, targets) live with the heads, in :mod:`h3r_mmpose.models.heads.head_checks`.
 """
 
-from typing import Optional
-
-import torch
 from mmengine.config import Config
-from torch import Tensor
-
-from ..codecs import RandomizedRoundingHeatmap
-
-#: Codecs whose targets and pixel convention ``H3RHead`` is built for.
-H3R_CODECS = (RandomizedRoundingHeatmap,)
-
-#: How far a target channel's sum may be from 0 or 1 (float32 sums of up to 4096 cells).
-TARGET_SUM_TOLERANCE = 1e-3
-
-#: The flip modes that mirror probability maps channel by channel.
-FLIP_MODES = ('heatmap',)
-
-
-def check_decoder(decoder: Optional[object]) -> None:
-    """Refuse a head decoder that is not a randomized-rounding codec.
-
-    Args:
-        decoder (object, optional): the built codec of an ``H3RHead``; None (no decoder, as
-            MMPose allows for heads that only train) passes.
-
-    Raises:
-        ValueError: naming the decoder's type.
-    """
-    if decoder is not None and not isinstance(decoder, H3R_CODECS):
-        raise ValueError(
-            f'H3RHead needs a RandomizedRoundingHeatmap decoder, got decoder type '
-            f"{type(decoder).__name__!r}: the head outputs a grid softmax on the codec's "
-            'corner-to-corner grid, which other codecs decode with another convention. Set '
-            "model.head.decoder (and GenerateTarget's encoder) to the same "
-            'RandomizedRoundingHeatmap config'
-        )
-
-
-def check_test_cfg(test_cfg: Optional[dict]) -> dict:
-    """Refuse test settings that flip randomized-rounding heatmaps the wrong way.
-
-    Args:
-        test_cfg (dict, optional): a pose estimator's ``test_cfg``; None is read as ``{}``.
-
-    Returns:
-        dict: ``test_cfg`` itself (``{}`` for None), for use in an assignment.
-
-    Raises:
-        ValueError: for ``shift_heatmap=True``, or a ``flip_mode`` other than ``'heatmap'``
-            when ``flip_test`` is on.
-    """
-    test_cfg = {} if test_cfg is None else test_cfg
-    if test_cfg.get('shift_heatmap', False):
-        raise ValueError(
-            f'test_cfg.shift_heatmap={test_cfg["shift_heatmap"]!r} contradicts '
-            "RandomizedRoundingHeatmap: its grid is mirror-symmetric, so MMPose's one-cell "
-            'shift of flipped heatmaps (made for MSRAHeatmap) would move every flip-tested '
-            'prediction by a heatmap cell. Set model.test_cfg.shift_heatmap=False'
-        )
-    flip_mode = test_cfg.get('flip_mode', 'heatmap')
-    if test_cfg.get('flip_test', False) and flip_mode not in FLIP_MODES:
-        raise ValueError(
-            f'test_cfg.flip_mode={flip_mode!r} is not supported by H3RHead: it averages '
-            "mirrored probability maps, so flip testing needs flip_mode='heatmap'"
-        )
-    return test_cfg
-
-
-class CheckedTestCfg:
-    """A head attribute that runs :func:`check_test_cfg` whenever it is assigned.
-
-    MMPose's pose estimators build the head and then assign ``head.test_cfg =
-    test_cfg.copy()``, so declaring ``test_cfg = CheckedTestCfg()`` on a head class makes a
-    contradicting ``model.test_cfg`` fail while the model is built, before any training.
-    Reading the attribute before any assignment gives ``{}``.
-    """
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = f'_checked_{name}'
-
-    def __get__(self, head: Optional[object], owner: Optional[type] = None):
-        if head is None:
-            return self
-        return head.__dict__.get(self.slot, {})
-
-    def __set__(self, head: object, test_cfg: Optional[dict]) -> None:
-        head.__dict__[self.slot] = check_test_cfg(test_cfg)
 
 
 def _codec_key(codec: dict) -> tuple:
@@ -151,33 +51,3 @@ def check_train_pipeline(cfg: Config) -> None:
                 "[dict(type='GenerateTarget', encoder=codec) if step['type'] == "
                 "'GenerateTarget' else step for step in _base_.train_pipeline]"
             )
-
-
-def check_targets(targets: Tensor, logits: Tensor) -> None:
-    """Refuse training targets that no randomized-rounding codec writes.
-
-    Args:
-        targets (Tensor): the batch's ``gt_fields.heatmaps``, shape (B, K, H, W).
-        logits (Tensor): the head's output, shape (B, K, H, W).
-
-    Raises:
-        ValueError: if the shapes differ, or a channel sums to neither 0 (a keypoint with
-            zero weight) nor 1 (a distribution over the grid), naming the shapes or the sum.
-    """
-    if targets.shape != logits.shape:
-        raise ValueError(
-            f'training targets of shape (B, K, H, W)={tuple(targets.shape)} do not match '
-            f"the head output {tuple(logits.shape)}: the training pipeline's GenerateTarget "
-            "encoder differs from the head's decoder (a stale train_pipeline?)"
-        )
-    sums = targets.detach().flatten(2).sum(dim=2)
-    distance = torch.minimum(sums.abs(), (sums - 1).abs())
-    bad = ~(distance <= TARGET_SUM_TOLERANCE)  # NaN sums are bad too
-    if bad.any():
-        example = sums[bad][0].item()
-        raise ValueError(
-            f'a training target channel sums to {example:.4g}, but randomized-rounding '
-            'targets are distributions over the grid (sum 1) or all zero: the training '
-            "pipeline's GenerateTarget encoder is not the head's RandomizedRoundingHeatmap "
-            '(a Gaussian MSRA/UDP heatmap sums to about 2*pi*sigma^2; a stale train_pipeline?)'
-        )

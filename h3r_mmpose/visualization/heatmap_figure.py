@@ -4,9 +4,11 @@ map over the crop with the decoded sub-pixel position and the most probable cell
 The figure has the image with the predicted keypoints on the left and, on the right, one
 panel per chosen keypoint: the crop the network saw (the top-down affine of the box), its
 probability map upsampled onto the crop and overlaid, the decoded position (a cross) and the
-``topk`` most probable cells (squares). Cells are drawn where the codec puts them: cell
-``j`` of a ``W``-wide map at crop pixel ``j * (w-1)/(W-1)`` (the corner-to-corner grid of
-:class:`~h3r_mmpose.codecs.RandomizedRoundingHeatmap`).
+``topk`` most probable cells (squares). The geometry is read from where it lives: cells are
+drawn where the codec's corner-to-corner grid puts them
+(:func:`~h3r_mmpose.codecs.utils.grid_to_input`), keypoints are mapped into the crop as the
+floor metric maps ground truth (the inverse of the estimator's crop-to-image mapping), and
+the crop is MMPose's ``TopdownAffine`` warp.
 """
 
 from typing import List, Optional, Sequence, Tuple
@@ -20,6 +22,9 @@ from mmpose.apis import inference_topdown
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 from torch import nn
+
+from ..codecs.utils import grid_to_input
+from ..evaluation.metrics.quantization_floor_metric import image_to_crop as box_to_crop
 
 #: Keypoint panels shown when none are chosen: enough to read, few enough to stay legible.
 DEFAULT_NUM_PANELS = 8
@@ -89,7 +94,7 @@ def crop_image(image: np.ndarray, sample: PoseDataSample) -> np.ndarray:
 
 
 def image_to_crop(points: np.ndarray, sample: PoseDataSample) -> np.ndarray:
-    """Map image pixels into the sample's crop.
+    """Map image pixels into the sample's crop, as the floor metric maps ground truth.
 
     Args:
         points (np.ndarray): shape (K, 2), image pixels.
@@ -97,18 +102,13 @@ def image_to_crop(points: np.ndarray, sample: PoseDataSample) -> np.ndarray:
     Returns:
         np.ndarray: shape (K, 2), crop (input) pixels.
     """
-    matrix = crop_transform(sample)
-    return np.asarray(points, dtype=np.float64) @ matrix[:, :2].T + matrix[:, 2]
-
-
-def cell_spacing(input_size: Tuple[int, int], heatmap_size: Tuple[int, int]) -> np.ndarray:
-    """Crop pixels between neighbouring cells on the codec's corner-to-corner grid.
-
-    Returns:
-        np.ndarray: shape (2,), ``(w-1)/(W-1), (h-1)/(H-1)``.
-    """
-    return (np.asarray(input_size, dtype=np.float64) - 1) / (
-        np.asarray(heatmap_size, dtype=np.float64) - 1
+    meta = sample.metainfo
+    # The estimator maps crop pixels back to the image with the crop spanning [0, w] x [0, h].
+    return box_to_crop(
+        np.asarray(points, dtype=np.float64),
+        np.asarray(meta['input_center'], dtype=np.float64).reshape(2),
+        np.asarray(meta['input_scale'], dtype=np.float64).reshape(2),
+        np.asarray(meta['input_size'], dtype=np.float64),
     )
 
 
@@ -207,13 +207,19 @@ def _draw_keypoint_panel(
             0 shows the whole crop.
     """
     height, width = crop.shape[:2]
-    spacing = cell_spacing((width, height), (heatmap.shape[1], heatmap.shape[0]))
+    rows, columns = heatmap.shape
+
+    def cells_to_crop(cells) -> np.ndarray:
+        """Crop pixels of grid positions (column, row), shape (..., 2)."""
+        return grid_to_input(np.asarray(cells, dtype=np.float64), (width, height), (columns, rows))
+
     probabilities = np.nan_to_num(heatmap.astype(np.float64), nan=0.0)
     peak = probabilities.max()
     axes.imshow(crop, alpha=0.55)
     if peak > 0:
-        # Cell j is drawn over [j - 1/2, j + 1/2] cells around its centre j * spacing;
-        # opacity follows probability, so empty cells leave the crop visible.
+        # Cell j is drawn over [j - 1/2, j + 1/2] cells around its centre; opacity follows
+        # probability, so empty cells leave the crop visible.
+        (left, top), (right, bottom) = cells_to_crop([[-0.5, -0.5], [columns - 0.5, rows - 0.5]])
         axes.imshow(
             probabilities,
             cmap='magma',
@@ -221,19 +227,17 @@ def _draw_keypoint_panel(
             vmax=peak,
             alpha=np.clip(probabilities / peak, 0, 1) * 0.85,
             interpolation='bilinear',
-            extent=(
-                -0.5 * spacing[0],
-                (heatmap.shape[1] - 0.5) * spacing[0],
-                (heatmap.shape[0] - 0.5) * spacing[1],
-                -0.5 * spacing[1],
-            ),
+            extent=(left, right, bottom, top),
         )
-    cells = top_cells(probabilities, topk) * spacing
+    cells = cells_to_crop(top_cells(probabilities, topk))
     axes.scatter(
         cells[:, 0], cells[:, 1], marker='s', s=14, facecolors='none', edgecolors='cyan', lw=0.7
     )
     axes.scatter(*decoded, marker='+', s=60, c='lime', linewidths=1.0)
-    half_width = zoom_cells * spacing if zoom_cells > 0 else np.array([width, height]) / 2
+    if zoom_cells > 0:
+        half_width = cells_to_crop([zoom_cells, zoom_cells])
+    else:
+        half_width = np.array([width, height]) / 2
     x_limits, y_limits = zoom_window(decoded, half_width, (width, height))
     axes.set_xlim(*x_limits)
     axes.set_ylim(*y_limits)

@@ -4,15 +4,18 @@
 import numpy as np
 import pytest
 import torch
+from mmengine.structures import InstanceData, PixelData
 from mmpose.apis import init_model
 from mmpose.registry import KEYPOINT_CODECS
+from mmpose.structures import PoseDataSample
 from utils import ROOT, run_tool_in_process
 
 import h3r_mmpose  # noqa: F401  (registers the plugin)
 from h3r_mmpose.visualization.heatmap_figure import (
-    cell_spacing,
     choose_keypoints,
     crop_image,
+    crop_transform,
+    draw_heatmap_figure,
     image_to_crop,
     predict_with_heatmaps,
     top_cells,
@@ -92,22 +95,56 @@ def test_crop_and_keypoints_follow_the_models_own_mapping(tiny_model, samples_di
     crop = image_to_crop(keypoints, sample)
     back = crop / np.array([width, height]) * scale + center - 0.5 * scale
     np.testing.assert_allclose(back, keypoints, atol=1e-3)
+    # ... and puts them where the warp that makes the drawn crop puts those image pixels.
+    matrix = crop_transform(sample)
+    np.testing.assert_allclose(crop, keypoints @ matrix[:, :2].T + matrix[:, 2], atol=1e-3)
     # output_heatmaps was switched on for this call only.
     assert not tiny_model.test_cfg.get('output_heatmaps', False)
+
+
+def one_hot_sample(column: int, row: int) -> PoseDataSample:
+    """A prediction on a 192x256 crop of a 400x300 image whose one keypoint map is all on cell
+    (column, row) of a 24x32 grid."""
+    heatmaps = np.zeros((1, 32, 24), np.float32)
+    heatmaps[0, row, column] = 1
+    sample = PoseDataSample(
+        metainfo=dict(
+            input_size=(192, 256),
+            input_center=np.array([200.0, 150.0]),
+            input_scale=np.array([192.0, 256.0]),
+        )
+    )
+    sample.pred_instances = InstanceData(
+        keypoints=np.array([[[150.0, 100.0]]]), keypoint_scores=np.ones((1, 1))
+    )
+    sample.pred_fields = PixelData(heatmaps=heatmaps)
+    sample.gt_instances = InstanceData(bboxes=np.array([[104.0, 22.0, 296.0, 278.0]]))
+    return sample
 
 
 def test_cells_are_drawn_where_the_codec_puts_them():
     codec = KEYPOINT_CODECS.build(
         dict(type='RandomizedRoundingHeatmap', input_size=(192, 256), heatmap_size=(24, 32))
     )
-    spacing = cell_spacing(codec.input_size, codec.heatmap_size)
-    np.testing.assert_allclose(spacing, [191 / 23, 255 / 31])
+    image = np.zeros((300, 400, 3), np.uint8)
     for column, row in [(0, 0), (7, 11), (23, 31)]:
-        # Cell centres in input pixels (multiplied first, so the last one is exactly w-1).
+        figure = draw_heatmap_figure(image, one_hot_sample(column, row), topk=1, zoom_cells=0)
+        panel = figure.axes[1]
+        squares, cross = panel.collections
+        # The cell centre in crop pixels (multiplied first, so the last one is exactly w-1).
         point = [column * 191 / 23, row * 255 / 31]
-        np.testing.assert_allclose(point, np.array([column, row]) * spacing)
+        np.testing.assert_allclose(squares.get_offsets(), [point], rtol=1e-12)
+        # The codec encodes that crop pixel as all mass on that cell.
         heatmap = codec.encode(np.array([[point]]))['heatmaps'][0]
         assert heatmap[row, column] == pytest.approx(1.0)
+        # The map spans half a cell beyond the outer cell centres.
+        _, overlay = panel.get_images()
+        half = np.array([191 / 23, 255 / 31]) / 2
+        np.testing.assert_allclose(
+            overlay.get_extent(), [-half[0], 191 + half[0], 255 + half[1], -half[1]], rtol=1e-12
+        )
+        # The decoded keypoint is the image point (150, 100) in the crop: (46, 78).
+        np.testing.assert_allclose(cross.get_offsets(), [[46.0, 78.0]], rtol=1e-12)
 
 
 def test_top_cells_ranks_cells_and_ignores_nan():

@@ -8,7 +8,6 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
-from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
 from .multi_output_mixin import MultiOutputMixin
 
@@ -43,9 +42,6 @@ class H3RCPMHead(MultiOutputMixin, BaseHead):
     Raises:
         ValueError: if ``num_stages`` is not a positive integer.
     """
-
-    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
-    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,

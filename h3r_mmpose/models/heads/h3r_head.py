@@ -7,20 +7,19 @@ from mmcv.cnn import build_conv_layer
 from mmengine.structures import PixelData
 from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.models.heads import HeatmapHead
-from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from ...utils.config_checks import CheckedTestCfg, check_decoder, check_targets
-from ..utils import logit_head_init_cfg
+from ..utils import flip_average, logit_head_init_cfg
+from .head_checks import CheckedTestCfgMixin, check_decoder, check_targets
 
 HALF_DTYPES = (torch.float16, torch.bfloat16)
 
 
 @MODELS.register_module()
-class H3RHead(HeatmapHead):
+class H3RHead(CheckedTestCfgMixin, HeatmapHead):
     """Heatmap head for randomized-rounding targets.
 
     The layers are MMPose's :class:`HeatmapHead` (deconvolutions, convolutions, final 1x1
@@ -30,8 +29,9 @@ class H3RHead(HeatmapHead):
     logits stand for (:meth:`probabilities`): a softmax over the H*W grid for
     :class:`HeatmapCrossEntropyLoss`, a per-cell sigmoid for the paper's
     :class:`HeatmapBinaryCrossEntropyLoss`. The decoder reads those same probabilities, so
-    training and decoding agree. Flip testing averages the two probability maps; with the
-    codec's corner-to-corner grid it is exact with ``shift_heatmap=False``.
+    training and decoding agree. Flip testing averages the two probability maps
+    (:func:`~h3r_mmpose.models.utils.flip_average`); with the codec's corner-to-corner grid
+    it is exact with ``shift_heatmap=False``.
 
     Args:
         in_channels (int | Sequence[int]): channels of the input feature map.
@@ -51,9 +51,6 @@ class H3RHead(HeatmapHead):
             (:func:`~h3r_mmpose.models.utils.logit_head_init_cfg`), its bias the loss's
             ``initial_logit`` for the decoder's heatmap size.
     """
-
-    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
-    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,
@@ -137,8 +134,9 @@ class H3RHead(HeatmapHead):
         Returns:
             Tensor: shape (B, K, H, W), float32 for half-precision logits.
         """
-        # In float32 even under autocast: bfloat16 probabilities would move decoded points by
-        # up to 0.02 px at stride 16 (tests/test_codecs/test_half_precision.py).
+        # In float32 even under autocast: sub-cell positions come from the relative sizes of
+        # neighbouring probabilities, which bfloat16's 8-bit significand would round
+        # (tests/test_codecs/test_half_precision.py).
         if logits.dtype in HALF_DTYPES:
             logits = logits.float()
         return self.loss_module.probabilities(logits)
@@ -187,13 +185,13 @@ class H3RHead(HeatmapHead):
         """
         if test_cfg.get('flip_test', False):
             feats_original, feats_flipped = feats
-            flipped_back = flip_heatmaps(
+            probabilities = flip_average(
+                self.probabilities(self.forward(feats_original)),
                 self.probabilities(self.forward(feats_flipped)),
-                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 flip_indices=batch_data_samples[0].metainfo['flip_indices'],
+                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 shift_heatmap=test_cfg.get('shift_heatmap', False),
             )
-            probabilities = (self.probabilities(self.forward(feats_original)) + flipped_back) / 2
         else:
             probabilities = self.probabilities(self.forward(feats))
 

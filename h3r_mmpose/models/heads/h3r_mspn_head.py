@@ -7,7 +7,6 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
-from ...utils.config_checks import CheckedTestCfg
 from .h3r_head import H3RHead
 from .multi_output_mixin import MultiOutputMixin
 
@@ -37,9 +36,6 @@ class H3RMSPNHead(MultiOutputMixin, MSPNHead):
             interpolated to it). ``unit_channels`` (channels of each unit's features, default
             256), ``use_prm``, ``norm_cfg`` and ``init_cfg`` are as in :class:`MSPNHead`.
     """
-
-    # Checked when the pose estimator assigns it: e.g. shift_heatmap=True fails at build.
-    test_cfg = CheckedTestCfg()
 
     def __init__(
         self,

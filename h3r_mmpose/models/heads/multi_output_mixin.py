@@ -6,9 +6,10 @@ from mmpose.utils.typing import ConfigType, OptSampleList, Predictions
 from torch import Tensor
 
 from .h3r_head import H3RHead
+from .head_checks import CheckedTestCfgMixin
 
 
-class MultiOutputMixin:
+class MultiOutputMixin(CheckedTestCfgMixin):
     """Prediction and loss of a head whose outputs are each read by an :class:`H3RHead`.
 
     Multi-stage heads (:class:`H3RCPMHead`, :class:`H3RMSPNHead`) predict one heatmap per
@@ -19,7 +20,8 @@ class MultiOutputMixin:
     as in the single-stage head.
 
     A head states what each reader reads (:meth:`_reader_inputs`) and which reader reads
-    which output (:meth:`_reader`).
+    which output (:meth:`_reader`). Its ``test_cfg`` is checked when assigned, as the
+    single-stage head's is (:class:`CheckedTestCfgMixin`).
     """
 
     def _reader(self, index: int) -> H3RHead:

@@ -41,8 +41,8 @@ class HeatmapBinaryCrossEntropyLoss(nn.Module):
         cell is the drawn one before anything is learnt.
 
         With a bias of 0 every cell starts at probability 1/2, and the ``num_cells - 1``
-        negatives' gradient drives the whole network to a constant output: in the training
-        benchmark the paper's form then sat at 39.5 px (ResNet, stride 4) instead of training.
+        negatives' gradient drives the whole network to a constant output, where it stays
+        instead of training.
 
         Args:
             num_cells (int): cells of one heatmap, ``W * H``, >= 2.

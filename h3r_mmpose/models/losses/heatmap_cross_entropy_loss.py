@@ -29,8 +29,8 @@ class HeatmapCrossEntropyLoss(nn.Module):
     With ``target_sigma > 0`` the target is first smoothed by a Gaussian of that many cells
     (:func:`~h3r_mmpose.codecs.utils.smooth_heatmaps`; same mean point, borders included),
     so a near miss earns partial credit; :class:`TargetSigmaAnnealingHook` lowers it during
-    training. The shipped configs train on the exact target (0), which trained best in the
-    training benchmark.
+    training. The shipped configs train on the exact target (0); ``docs/benchmarks.md``
+    compares the two.
 
     Args:
         loss_weight (float): multiplier of the loss. Defaults to 1.0.

@@ -14,10 +14,10 @@ def logit_layer_std(layer: nn.Conv2d) -> float:
 
     MMPose's heatmap heads draw every convolution from N(0, 0.001), right for an MSE head
     whose target is 0 almost everywhere. A grid softmax needs logit differences of several
-    units before its mass concentrates; from logits of about 0.005 the training benchmark's
-    ResNet spent its first 200 to 450 iterations at a constant guess (52 px EPE, against 2 px
-    with this std at iteration 150). Much larger weights (3.5x this std) start from random
-    peaks and stall as well.
+    units before its mass concentrates: from logits that small it starts uniform and the
+    network lingers at a constant guess before it learns, while much larger weights start
+    from random peaks and stall as well. This std sits between the two (the training runs
+    behind the choice are in ``docs/benchmarks.md``).
 
     Args:
         layer (nn.Conv2d): the final layer.

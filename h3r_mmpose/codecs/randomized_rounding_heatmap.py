@@ -1,4 +1,5 @@
-"""Randomized-rounding heatmaps (H3R, Yu & Tao, TPAMI 2021).
+"""Randomized-rounding heatmaps: H3R, from Baosheng Yu and Dacheng Tao, "Heatmap Regression
+via Randomized Rounding", IEEE TPAMI 2021 (https://arxiv.org/abs/2009.00225).
 
 Pixel convention
 ----------------
@@ -29,64 +30,63 @@ from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
 from .utils import (
-    TOPK_BLOCK,
+    DECODERS,
+    DEFAULT_DECODER,
     bilinear_support,
-    block_topk_mean,
+    check_decoder_arguments,
     check_size,
+    decoder_argument_names,
     expected_heatmaps,
-    global_topk_softmax,
     grid_to_input,
     input_to_grid,
-    mean_shift,
     stochastic_heatmaps,
 )
 
 TARGET_TYPES = ('expected', 'stochastic')
-DECODERS = ('mean_shift', 'topk', 'paper')
 
 
 @KEYPOINT_CODECS.register_module()
 class RandomizedRoundingHeatmap(BaseKeypointCodec):
     """Heatmap regression via randomized rounding (H3R).
 
+    See `Heatmap Regression via Randomized Rounding`_ (TPAMI 2021) for details.
+
+    .. _`Heatmap Regression via Randomized Rounding`: https://arxiv.org/abs/2009.00225
+
     Encoding places the keypoint's probability mass on the 2x2 heatmap cells around it:
     ``'stochastic'`` draws one of them afresh at every encode by rounding each axis up with
     probability equal to its fractional part (the paper's target), ``'expected'`` puts the
     bilinear weights of that draw on all four (its expectation; no label noise).
 
-    Decoding turns the probabilities back into a coordinate:
-
-    - ``'mean_shift'`` (default): the centre of mass in a window of half-width ``radius``
-      cells centred on the estimate itself, iterated from the peak
-      (:func:`~h3r_mmpose.codecs.utils.mean_shift`). Exact on the expected target; on a
-      blurred map (a trained network's output) it has no pull towards the peak cell.
-    - ``'topk'``: the probability-weighted mean of the ``topk`` largest cells of the 5x5
-      block around the peak (exact on the expected target for ``topk >= 4``).
-    - ``'paper'``: the official release's decoder, global top-k with a softmax over the
-      selected logits (:func:`~h3r_mmpose.codecs.utils.global_topk_softmax`); exact only
-      where the support's odds are symmetric (a point on a cell or half-way between two).
+    Decoding turns the probabilities back into a coordinate with one of the decoders of
+    :data:`~h3r_mmpose.codecs.utils.DECODERS`, the table that names each decoder's function,
+    its arguments, their defaults and their checks.
 
     See the module docstring for the pixel convention and how bad keypoints are handled.
+
+    Note:
+        - instance number: N (1: the codec encodes one top-down instance at a time)
+        - keypoint number: K
+        - keypoint dimension: D (2)
+        - image size: [w, h]
+        - heatmap size: [W, H]
 
     Encoded:
         - heatmaps (np.ndarray): probabilities over the grid, shape (K, H, W), float32; each
           channel sums to 1, or is all zero where the keypoint weight is 0.
-        - keypoint_weights (np.ndarray): shape (N=1, K), float32.
+        - keypoint_weights (np.ndarray): shape (N, K), float32.
 
     Args:
-        input_size (tuple): input image size ``(w, h)`` in pixels, each >= 2.
-        heatmap_size (tuple): heatmap size ``(W, H)``, each >= 2.
+        input_size (tuple): input image size ``[w, h]`` in pixels, each >= 2.
+        heatmap_size (tuple): heatmap size ``[W, H]``, each >= 2.
         target_type (str): ``'expected'`` or ``'stochastic'``. Defaults to ``'expected'``.
-        decoder (str): ``'mean_shift'``, ``'topk'`` or ``'paper'``. Defaults to
-            ``'mean_shift'``.
-        radius (float, optional): half-width in cells of the ``'mean_shift'`` window,
-            >= 1.5 (the smallest that holds the 2x2 support); for targets smoothed by
-            ``HeatmapCrossEntropyLoss(target_sigma=s)`` use ``ceil(3 * s) + 1.5`` or more.
-            Only for ``'mean_shift'``; defaults to 3.5 there (the training benchmark's
-            measured default; exact on targets smoothed by sigma up to 0.5).
-        topk (int, optional): cells averaged by ``'topk'`` (1 to 25, the 5x5 block; 4, the
-            2x2 support, is the smallest lossless value; default 4) or by ``'paper'`` (1 to
-            ``W*H``; default 9, as in the release). Not used by ``'mean_shift'``.
+        decoder (str): a name in :data:`~h3r_mmpose.codecs.utils.DECODERS`. Defaults to
+            :data:`~h3r_mmpose.codecs.utils.DEFAULT_DECODER`.
+        **decoder_arguments: the chosen decoder's arguments (e.g. ``radius`` of
+            ``'mean_shift'``, ``topk`` of ``'topk'`` and ``'paper'``); one not given or None
+            takes the table's default. An argument that only another decoder takes raises a
+            ``ValueError``, since it would be silently ignored. Each argument of any decoder
+            is also an attribute of the codec, None where the chosen decoder does not take it.
     """
 
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
@@ -97,52 +97,21 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         input_size: Tuple[int, int],
         heatmap_size: Tuple[int, int],
         target_type: str = 'expected',
-        decoder: str = 'mean_shift',
-        radius: Optional[float] = None,
-        topk: Optional[int] = None,
+        decoder: str = DEFAULT_DECODER,
+        **decoder_arguments,
     ) -> None:
         super().__init__()
         self.input_size = check_size('input_size', input_size)
         self.heatmap_size = check_size('heatmap_size', heatmap_size)
         if target_type not in TARGET_TYPES:
             raise ValueError(f'target_type must be one of {TARGET_TYPES}, got {target_type!r}')
-        if decoder not in DECODERS:
-            raise ValueError(f'decoder must be one of {DECODERS}, got {decoder!r}')
-        self.radius, self.topk = self._decoding_arguments(decoder, radius, topk)
+        self.decoder_arguments = check_decoder_arguments(
+            decoder, self.heatmap_size, decoder_arguments
+        )
+        for name in decoder_argument_names():
+            setattr(self, name, self.decoder_arguments.get(name))
         self.target_type = target_type
         self.decoder = decoder
-
-    def _decoding_arguments(
-        self, decoder: str, radius: Optional[float], topk: Optional[int]
-    ) -> Tuple[Optional[float], Optional[int]]:
-        """Validate ``radius`` and ``topk`` for ``decoder`` and fill in its defaults.
-
-        Raises:
-            ValueError: naming the argument and its value, also for an argument the chosen
-                decoder does not use (it would be silently ignored).
-        """
-        if decoder == 'mean_shift':
-            if topk is not None:
-                raise ValueError(f"topk is not used by decoder 'mean_shift', got topk={topk!r}")
-            radius = 3.5 if radius is None else radius
-            if not isinstance(radius, (int, float)) or not 1.5 <= radius < float('inf'):
-                raise ValueError(f'radius must be a finite number >= 1.5, got {radius!r}')
-            return float(radius), None
-        if radius is not None:
-            raise ValueError(f"radius is only used by decoder 'mean_shift', got radius={radius!r}")
-        width, height = self.heatmap_size
-        if decoder == 'paper':
-            topk = 9 if topk is None else topk
-            max_topk, cells = width * height, f'the {width}x{height} map'
-        else:
-            topk = 4 if topk is None else topk
-            max_topk = min(TOPK_BLOCK, width) * min(TOPK_BLOCK, height)
-            cells = f'the {TOPK_BLOCK}x{TOPK_BLOCK} block around the peak, within {width}x{height}'
-        if not isinstance(topk, (int, np.integer)) or not 1 <= topk <= max_topk:
-            raise ValueError(
-                f'topk must be an integer from 1 to {max_topk} (the cells of {cells}), got {topk!r}'
-            )
-        return None, int(topk)
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
         """Encode one instance's keypoints into randomized-rounding heatmaps.
@@ -241,8 +210,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             tuple:
             - keypoints (Tensor): input-pixel coordinates, shape (B, K, 2), float64
               (float32 while tracing for export).
-            - scores (Tensor): shape (B, K): the probability mass of the averaged cells
-              (``'mean_shift'``, ``'topk'``), or their mean probability (``'paper'``).
+            - scores (Tensor): the decoder's score, shape (B, K), e.g. the probability mass
+              of the averaged cells.
         """
         if heatmaps.ndim != 4:
             raise ValueError(f'heatmaps must have shape (B, K, H, W), got {tuple(heatmaps.shape)}')
@@ -253,12 +222,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
                 f'codec heatmap_size {self.heatmap_size}'
             )
         maps = heatmaps.reshape(-1, height, width)
-        if self.decoder == 'mean_shift':
-            grid_coords, scores = mean_shift(maps, self.radius)
-        elif self.decoder == 'topk':
-            grid_coords, scores = block_topk_mean(maps, self.topk)
-        else:
-            grid_coords, scores = global_topk_softmax(maps, self.topk)
+        decode = DECODERS[self.decoder].function
+        grid_coords, scores = decode(maps, **self.decoder_arguments)
         keypoints = grid_to_input(grid_coords, self.input_size, self.heatmap_size)
         frame_centre = keypoints.new_tensor(
             [(self.input_size[0] - 1) / 2, (self.input_size[1] - 1) / 2]

@@ -1,23 +1,25 @@
 """Properties of the randomized-rounding codec over generated inputs (Hypothesis).
 
 Any input and heatmap size, any keypoints (inside, on the borders, outside, NaN, inf) and
-any visibility: the weights and zero channels are as documented, the expected target
-round-trips within 1e-4 px, decoding never raises and never returns NaN whatever the maps
-hold, and ``decode`` agrees with ``batch_decode``. The examples are derandomized, so every
-run checks the same cases. (Hypothesis found the one caveat: a point within float rounding
-outside the frame, e.g. x = -5e-324, may count as on its border; it then round-trips there.)
+any visibility: the weights and zero channels are as documented; and whatever the maps hold,
+every decoder of the table neither raises nor returns NaN or a point outside the frame. The
+examples are derandomized, so every run checks the same cases. (Hypothesis found the one
+caveat: a point within float rounding outside the frame, e.g. x = -5e-324, may count as on its
+border.) The lossless round trip is tested over sizes without an integer stride in
+``test_randomized_rounding_heatmap.py``.
 """
 
 import math
 
 import numpy as np
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from mmpose.registry import KEYPOINT_CODECS
 
 import h3r_mmpose  # noqa: F401  (registers the codec)
+from h3r_mmpose.codecs.utils import DECODERS
 
 PROPERTY_SETTINGS = settings(
     max_examples=100,
@@ -31,21 +33,17 @@ target_types = st.sampled_from(['expected', 'stochastic'])
 visibilities = st.one_of(
     st.sampled_from([0.0, 1.0, 2.0, 0.5, -1.0, math.nan]), st.floats(-2, 2, width=32)
 )
+decoders = st.sampled_from(list(DECODERS))
 
 
-#: The decoders that return the expected target's point exactly ('paper' does not).
-LOSSLESS_DECODERS = ('mean_shift', 'topk')
-decoders = st.sampled_from(['mean_shift', 'topk', 'paper'])
-
-
-def build(input_size, heatmap_size, target_type='expected', decoder='mean_shift'):
+def build(input_size, heatmap_size, target_type='expected', **decoding):
     return KEYPOINT_CODECS.build(
         dict(
             type='RandomizedRoundingHeatmap',
             input_size=input_size,
             heatmap_size=heatmap_size,
             target_type=target_type,
-            decoder=decoder,
+            **decoding,
         )
     )
 
@@ -139,24 +137,6 @@ def test_weights_and_channels_are_as_documented(case):
             assert len(rows) == 1 and heatmaps[index, rows[0], columns[0]] == 1
 
 
-@PROPERTY_SETTINGS
-@given(encode_cases(), st.sampled_from(LOSSLESS_DECODERS))
-def test_expected_target_round_trip_is_within_1e_4_px(case, decoder):
-    codec, keypoints, visible = case
-    codec = build(codec.input_size, codec.heatmap_size, 'expected', decoder)
-    encoded = codec.encode(keypoints, visible)
-    valid = encoded_keypoints(codec, keypoints, visible, encoded['keypoint_weights'])
-    decoded, scores = codec.decode(encoded['heatmaps'])
-    assert np.abs(decoded[0][valid] - keypoints[0][valid]).max(initial=0) < 1e-4
-    np.testing.assert_allclose(scores[0][valid], 1.0, atol=1e-5)
-    # The zero channels of unusable keypoints decode to the frame centre with score 0.
-    centre = (np.asarray(codec.input_size) - 1) / 2
-    np.testing.assert_allclose(
-        decoded[0][~valid], np.broadcast_to(centre, (int((~valid).sum()), 2))
-    )
-    assert (scores[0][~valid] == 0).all()
-
-
 @st.composite
 def heatmap_batches(draw):
     """A codec and a float32 batch (B, K, H, W) of arbitrary values: probabilities,
@@ -172,24 +152,16 @@ def heatmap_batches(draw):
     )
     batch = draw(hnp.arrays(np.float32, shape, elements=cells))
     decoder = draw(decoders)
-    if decoder == 'paper' and width * height < 9:
-        # Its default topk, 9 as in the release, needs 9 cells.
-        codec = KEYPOINT_CODECS.build(
-            dict(
-                type='RandomizedRoundingHeatmap',
-                input_size=input_size,
-                heatmap_size=heatmap_size,
-                decoder='paper',
-                topk=width * height,
-            )
-        )
-        return codec, batch
-    return build(input_size, heatmap_size, decoder=decoder), batch
+    try:
+        codec = build(input_size, heatmap_size, decoder=decoder)
+    except ValueError:  # a default the map is too small for ('paper' averages 9 cells)
+        assume(False)
+    return codec, batch
 
 
 @PROPERTY_SETTINGS
 @given(heatmap_batches())
-def test_decode_never_raises_nor_returns_nan_and_equals_batch_decode(case):
+def test_decode_never_raises_nor_returns_nan_nor_leaves_the_frame(case):
     codec, batch = case
     keypoints, scores = codec.batch_decode(torch.from_numpy(batch))
     batch_size, num_keypoints = batch.shape[:2]
@@ -202,7 +174,3 @@ def test_decode_never_raises_nor_returns_nan_and_equals_batch_decode(case):
     # A weighted mean of cells, or the centre: never outside the frame.
     frame = np.asarray(codec.input_size, dtype=np.float32) - 1
     assert (keypoints >= -1e-4).all() and (keypoints <= frame + 1e-3).all()
-    for index in range(batch_size):
-        single_keypoints, single_scores = codec.decode(batch[index])
-        np.testing.assert_allclose(single_keypoints, keypoints[index], rtol=0, atol=1e-6)
-        np.testing.assert_allclose(single_scores, scores[index], rtol=1e-6, atol=0)

@@ -1,6 +1,8 @@
-"""The three decoders of the randomized-rounding codec: mean shift (default), the 5x5 top-k
-and the paper's global top-k softmax. Exact where the maths says so, hand-computed cases,
-and the robustness on blurred maps that motivates the default."""
+"""The decoders of the randomized-rounding codec and their table: mean shift, the 5x5 top-k
+and the paper's global top-k softmax, exact where the maths says so, hand-computed cases, the
+robustness on blurred maps; the table's defaults, checks and dispatch. The properties every
+decoder shares (lossless round trip, decode == batch_decode, no NaN) are tested over the table
+in test_randomized_rounding_heatmap.py and test_codec_properties.py."""
 
 import numpy as np
 import pytest
@@ -9,8 +11,12 @@ import torch
 import h3r_mmpose  # noqa: F401  (registers the codec)
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
 from h3r_mmpose.codecs.utils import (
+    DECODERS,
+    DEFAULT_DECODER,
     bilinear_support,
     block_topk_mean,
+    decoder_argument_names,
+    decoders_using,
     expected_heatmaps,
     global_topk_softmax,
     input_to_grid,
@@ -45,16 +51,6 @@ def blurred(heatmaps: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- mean shift
-@pytest.mark.parametrize('stride', [1, 4, 16])
-@pytest.mark.parametrize('radius', [1.5, 2.0, 3.5])
-def test_mean_shift_is_lossless_on_the_expected_target(stride, radius):
-    model = codec(stride, radius=radius)
-    keypoints = frame_points(model.input_size, 300)
-    decoded, scores = model.decode(model.encode(keypoints)['heatmaps'])
-    np.testing.assert_allclose(decoded, keypoints, atol=1e-4, rtol=0)
-    np.testing.assert_allclose(scores, 1.0, atol=1e-6)
-
-
 def test_mean_shift_hand_computed_fixed_point_iteration():
     """One row holding 0.5 at column 4, 0.3 at 5 and 0.2 at 6, radius 1.5 (cells count by
     their overlap with [mu - 1.5, mu + 1.5], i.e. clip(2 - |i - mu|, 0, 1)):
@@ -130,18 +126,66 @@ def test_paper_decoder_reads_a_one_hot_draw_as_its_cell():
     np.testing.assert_allclose(cells, drawn[::-1].T, atol=1e-3)
 
 
-# --------------------------------------------------------------------------- all decoders
+# --------------------------------------------------------------------------- the table
+def test_the_default_decoder_is_in_the_table_and_is_the_codecs():
+    assert DEFAULT_DECODER in DECODERS
+    assert codec().decoder == DEFAULT_DECODER
+
+
+@pytest.mark.parametrize('name', decoder_argument_names())
+def test_an_argument_name_is_read_one_way_by_every_decoder_that_takes_it(name):
+    """The converter's command line has one --name for all of them."""
+    parsers = {
+        argument.parse
+        for entry in DECODERS.values()
+        for argument in entry.arguments
+        if argument.name == name
+    }
+    assert len(parsers) == 1 and parsers <= {int, float}
+    assert decoders_using(name)
+
+
+@pytest.mark.parametrize('decoder', list(DECODERS))
+def test_codec_takes_a_decoders_defaults_and_exposes_every_argument(decoder):
+    model = codec(stride=4, decoder=decoder)
+    entry = DECODERS[decoder]
+    defaults = {argument.name: argument.default for argument in entry.arguments}
+    assert model.decoder_arguments == defaults
+    for name in decoder_argument_names():  # e.g. codec.radius, None unless it is used
+        assert getattr(model, name) == defaults.get(name)
+    # A given value replaces the default, checked: the default passes its own check.
+    for argument in entry.arguments:
+        given = codec(stride=4, decoder=decoder, **{argument.name: argument.default})
+        assert given.decoder_arguments == defaults
+        assert argument.check(argument.default, (48, 64)) == argument.default
+
+
+@pytest.mark.parametrize('decoder', list(DECODERS))
+def test_decode_tensor_calls_the_decoders_function_with_its_arguments(decoder):
+    model = codec(stride=4, decoder=decoder)
+    maps = torch.rand(2, 3, 64, 48, generator=torch.Generator().manual_seed(1)) ** 8
+    grid_coords, scores = DECODERS[decoder].function(
+        maps.reshape(-1, 64, 48), **model.decoder_arguments
+    )
+    keypoints, decoded_scores = model.decode_tensor(maps)
+    step = (np.array(model.input_size) - 1) / (np.array(model.heatmap_size) - 1)
+    np.testing.assert_allclose(
+        keypoints.reshape(-1, 2).numpy(), grid_coords.numpy() * step, rtol=0, atol=1e-9
+    )
+    np.testing.assert_allclose(decoded_scores.reshape(-1).numpy(), scores.numpy(), rtol=0)
+
+
 @pytest.mark.parametrize(
-    'kwargs', [dict(), dict(decoder='topk', topk=4), dict(decoder='paper', topk=9)]
+    'decoder, name',
+    [
+        (decoder, name)
+        for decoder in DECODERS
+        for name in decoder_argument_names()
+        if decoder not in decoders_using(name)
+    ],
 )
-def test_decode_tensor_equals_batch_decode_and_handles_bad_maps(kwargs):
-    model = codec(stride=4, **kwargs)
-    maps = torch.rand(2, 3, 64, 48) ** 8
-    maps[0, 0] = float('nan')
-    maps[1, 1] = 0.0
-    keypoints, scores = model.decode_tensor(maps)
-    assert keypoints.shape == (2, 3, 2) and scores.shape == (2, 3)
-    assert torch.isfinite(keypoints).all() and torch.isfinite(scores).all()
-    batch_keypoints, batch_scores = model.batch_decode(maps)
-    np.testing.assert_allclose(batch_keypoints[:, 0], keypoints.numpy(), rtol=0, atol=1e-5)
-    np.testing.assert_allclose(batch_scores[:, 0], scores.numpy(), rtol=0, atol=1e-6)
+def test_an_argument_of_another_decoder_raises_naming_it(decoder, name):
+    user = DECODERS[decoders_using(name)[0]]
+    value = next(argument.default for argument in user.arguments if argument.name == name)
+    with pytest.raises(ValueError, match=rf'{name} is not used by decoder {decoder!r}, got'):
+        codec(stride=4, decoder=decoder, **{name: value})

@@ -17,7 +17,7 @@ from mmpose.structures.keypoint import flip_keypoints
 
 import h3r_mmpose  # noqa: F401  (registers the codec)
 from h3r_mmpose.codecs import RandomizedRoundingHeatmap
-from h3r_mmpose.codecs.utils import input_to_grid, max_cells
+from h3r_mmpose.codecs.utils import DECODERS, input_to_grid, max_cells
 
 STRIDES = (1, 2, 4, 8, 16)
 INPUT_SIZES = ((192, 256), (256, 256))
@@ -66,11 +66,30 @@ def support_cells(codec: RandomizedRoundingHeatmap, point: np.ndarray) -> np.nda
 
 
 # --------------------------------------------------------------------------- lossless
-@pytest.mark.parametrize('input_size', INPUT_SIZES)
-@pytest.mark.parametrize('stride', STRIDES)
-def test_expected_target_round_trip_is_lossless(input_size, stride):
-    codec = build(input_size, stride, target_type='expected')
-    keypoints = frame_points(input_size, 2000, np.random.default_rng(stride))
+#: Input and heatmap sizes: every integer stride at two input sizes, then sizes without one
+#: (coarse, fine, finer than the input, the smallest map).
+SIZES = [
+    *(((w, h), (w // stride, h // stride)) for w, h in INPUT_SIZES for stride in STRIDES),
+    ((301, 199), (37, 23)),
+    ((7, 9), (80, 12)),
+    ((400, 5), (3, 61)),
+    ((3, 3), (2, 2)),
+]
+#: Each decoder the table calls lossless, with its defaults, and the smallest mean-shift window
+#: that holds the 2x2 support.
+LOSSLESS_CASES = [
+    *(dict(decoder=name) for name, entry in DECODERS.items() if entry.lossless),
+    dict(decoder='mean_shift', radius=1.5),
+]
+
+
+@pytest.mark.parametrize('sizes', SIZES, ids=lambda sizes: f'{sizes[0]}->{sizes[1]}')
+@pytest.mark.parametrize('decoding', LOSSLESS_CASES, ids=lambda kwargs: str(kwargs))
+def test_expected_target_round_trip_is_lossless(sizes, decoding):
+    """Exact over the closed frame, borders and corners included, at any stride."""
+    input_size, heatmap_size = sizes
+    codec = RandomizedRoundingHeatmap(input_size, heatmap_size, 'expected', **decoding)
+    keypoints = frame_points(input_size, 500, np.random.default_rng(sum(heatmap_size)))
     encoded = codec.encode(keypoints)
     decoded, scores = codec.decode(encoded['heatmaps'])
     assert np.abs(decoded - keypoints).max() < 1e-4
@@ -154,15 +173,22 @@ def test_seeded_stochastic_encoding_reproduces_bit_for_bit():
 
 
 # --------------------------------------------------------------------------- decoding
-def test_batch_decode_equals_decode():
-    codec = build(stride=4)
-    batch = torch.rand(3, 5, 64, 48) ** 8  # peaked random maps
-    keypoints, scores = codec.batch_decode(batch)
-    assert keypoints.shape == (3, 1, 5, 2) and scores.shape == (3, 1, 5)
-    for sample, (sample_keypoints, sample_scores) in enumerate(zip(keypoints, scores)):
-        single_keypoints, single_scores = codec.decode(batch[sample].numpy())
-        np.testing.assert_array_equal(single_keypoints, sample_keypoints)
-        np.testing.assert_array_equal(single_scores, sample_scores)
+@pytest.mark.parametrize('decoder', list(DECODERS))
+def test_decode_batch_decode_and_decode_tensor_agree(decoder):
+    """``decode`` is one sample of ``batch_decode``, which is ``decode_tensor`` in numpy with
+    MMPose's instance axis."""
+    codec = build(stride=4, decoder=decoder)
+    batch = torch.rand(2, 3, 64, 48, generator=torch.Generator().manual_seed(0)) ** 8
+    keypoints, scores = codec.decode_tensor(batch)
+    assert keypoints.shape == (2, 3, 2) and scores.shape == (2, 3)
+    batch_keypoints, batch_scores = codec.batch_decode(batch)
+    assert batch_keypoints.shape == (2, 1, 3, 2) and batch_scores.shape == (2, 1, 3)
+    np.testing.assert_allclose(batch_keypoints[:, 0], keypoints.numpy(), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(batch_scores[:, 0], scores.numpy(), rtol=0, atol=1e-6)
+    for sample in range(2):
+        sample_keypoints, sample_scores = codec.decode(batch[sample].numpy())
+        np.testing.assert_array_equal(sample_keypoints, batch_keypoints[sample])
+        np.testing.assert_array_equal(sample_scores, batch_scores[sample])
 
 
 def test_decode_is_the_topk_mean_around_the_peak():
@@ -250,11 +276,13 @@ def test_missing_visibility_means_all_visible():
         ),
         (
             dict(input_size=(192, 256), heatmap_size=(48, 64), topk=4),
-            r"topk is not used by decoder 'mean_shift', got topk=4",
+            r"topk is not used by decoder 'mean_shift', got topk=4 \(an argument of 'topk', "
+            r"'paper'\)",
         ),
         (
             dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='topk', radius=2.0),
-            r"radius is only used by decoder 'mean_shift', got radius=2.0",
+            r"radius is not used by decoder 'topk', got radius=2.0 \(an argument of "
+            r"'mean_shift'\)",
         ),
         (
             dict(input_size=(192, 256), heatmap_size=(48, 64), decoder='paper', topk=3073),
@@ -278,6 +306,12 @@ def test_missing_visibility_means_all_visible():
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         RandomizedRoundingHeatmap(**kwargs)
+
+
+def test_an_argument_of_no_decoder_is_a_type_error():
+    """A typo, or a stock codec's argument left in a config (MSRAHeatmap's sigma)."""
+    with pytest.raises(TypeError, match=r'sigma is not an argument of any decoder .* got sigma=2'):
+        RandomizedRoundingHeatmap((192, 256), (48, 64), sigma=2)
 
 
 def test_bad_keypoints_raise():

@@ -1,4 +1,13 @@
 from .block import decoding_dtype, peak_block
+from .decoders import (
+    DECODERS,
+    DEFAULT_DECODER,
+    Decoder,
+    DecoderArgument,
+    check_decoder_arguments,
+    decoder_argument_names,
+    decoders_using,
+)
 from .grid import bilinear_support, check_size, grid_to_input, input_to_grid
 from .mean_shift_decoding import mean_shift
 from .peak_search import max_cells, peak_indices, usable_weights
@@ -12,6 +21,13 @@ from .targets import (
 from .topk_decoding import TOPK_BLOCK, block_topk_mean, global_topk_softmax
 
 __all__ = [
+    'DECODERS',
+    'DEFAULT_DECODER',
+    'Decoder',
+    'DecoderArgument',
+    'check_decoder_arguments',
+    'decoder_argument_names',
+    'decoders_using',
     'TOPK_BLOCK',
     'bilinear_support',
     'block_topk_mean',

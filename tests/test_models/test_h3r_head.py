@@ -1,4 +1,4 @@
-"""H3RHead and HeatmapCrossEntropyLoss: loss and gradients, prediction, and exact flip testing."""
+"""H3RHead: loss and gradients, prediction, and exact flip testing through the estimator."""
 
 import functools
 import math
@@ -12,7 +12,6 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 from h3r_mmpose.models.heads import H3RHead
-from h3r_mmpose.models.losses import HeatmapCrossEntropyLoss
 from h3r_mmpose.models.utils import flip_average
 
 NUM_KEYPOINTS = 4
@@ -173,24 +172,3 @@ def test_estimator_flip_test_is_mirror_equivariant():
     keypoints, mirrored = predict(image), predict(image.flip(-1))
     expected = keypoints[flip_indices] * [-1, 1] + [width - 1, 0]
     assert np.abs(mirrored - expected).max() > 0.5
-
-
-def test_cross_entropy_on_a_hand_made_2x2_grid():
-    # Logits (0, log 3, 0, 0) give the grid probabilities (1/6, 1/2, 1/6, 1/6).
-    logits = torch.tensor([[0.0, math.log(3)], [0.0, 0.0]]).expand(1, 2, 2, 2)
-    target = torch.tensor([[[[0.0, 1.0], [0.0, 0.0]], [[0.5, 0.5], [0.0, 0.0]]]])
-    weights = torch.tensor([[1.0, 0.5]])
-    # Cross-entropies: -log(1/2) and -(log(1/6) + log(1/2)) / 2 = log(12) / 2; the weighted
-    # mean over the two keypoints, times loss_weight=2.
-    expected = 2 * (math.log(2) * 1.0 + math.log(12) / 2 * 0.5) / 2
-    loss = HeatmapCrossEntropyLoss(loss_weight=2.0)(logits, target, weights)
-    assert loss.item() == pytest.approx(expected, rel=1e-6)
-
-
-def test_cross_entropy_rejects_mismatched_shapes():
-    loss = HeatmapCrossEntropyLoss()
-    logits = torch.zeros(2, 3, 4, 5)
-    with pytest.raises(ValueError, match=r'output shape \(2, 3, 4, 5\).*\(2, 3, 5, 4\)'):
-        loss(logits, torch.zeros(2, 3, 5, 4), torch.ones(2, 3))
-    with pytest.raises(ValueError, match=r'target_weights must have shape \(2, 3\)'):
-        loss(logits, torch.zeros(2, 3, 4, 5), torch.ones(2, 3, 1))

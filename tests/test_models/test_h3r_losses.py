@@ -1,5 +1,6 @@
-"""The Gaussian-smoothed cross-entropy and the paper's per-cell binary loss: hand-computed
-values, the optimum each one has, zero weight, bad arguments, and the head's probabilities."""
+"""The grid cross-entropy (optionally Gaussian-smoothed) and the paper's per-cell binary loss:
+hand-computed values, shape checks, the optimum each one has, zero weight, bad arguments,
+and the head's probabilities."""
 
 import math
 
@@ -26,6 +27,27 @@ def bilinear_target(batch: int = 2, keypoints: int = 3, seed: int = 0) -> torch.
             target[b, k, cy, cx], target[b, k, cy, cx + 1] = (1 - fx) * (1 - fy), fx * (1 - fy)
             target[b, k, cy + 1, cx], target[b, k, cy + 1, cx + 1] = (1 - fx) * fy, fx * fy
     return target
+
+
+def test_cross_entropy_on_a_hand_made_2x2_grid():
+    # Logits (0, log 3, 0, 0) give the grid probabilities (1/6, 1/2, 1/6, 1/6).
+    logits = torch.tensor([[0.0, math.log(3)], [0.0, 0.0]]).expand(1, 2, 2, 2)
+    target = torch.tensor([[[[0.0, 1.0], [0.0, 0.0]], [[0.5, 0.5], [0.0, 0.0]]]])
+    weights = torch.tensor([[1.0, 0.5]])
+    # Cross-entropies: -log(1/2) and -(log(1/6) + log(1/2)) / 2 = log(12) / 2; the weighted
+    # mean over the two keypoints, times loss_weight=2.
+    expected = 2 * (math.log(2) * 1.0 + math.log(12) / 2 * 0.5) / 2
+    loss = HeatmapCrossEntropyLoss(loss_weight=2.0)(logits, target, weights)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_cross_entropy_rejects_mismatched_shapes():
+    loss = HeatmapCrossEntropyLoss()
+    logits = torch.zeros(2, 3, 4, 5)
+    with pytest.raises(ValueError, match=r'output shape \(2, 3, 4, 5\).*\(2, 3, 5, 4\)'):
+        loss(logits, torch.zeros(2, 3, 5, 4), torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r'target_weights must have shape \(2, 3\)'):
+        loss(logits, torch.zeros(2, 3, 4, 5), torch.ones(2, 3, 1))
 
 
 def test_binary_loss_hand_made():

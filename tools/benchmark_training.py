@@ -1,15 +1,18 @@
-"""Sub-pixel landmark benchmark: the same small model trained with MSRA, DARK, UDP, SimCC and
-H3R heatmaps through MMPose's Runner, with the H3R ablation rows on request.
+"""Training benchmark: the same small model trained with MSRA, DARK, UDP, SimCC and H3R
+through MMPose's Runner, on synthetic landmarks or on real faces, with the H3R ablation and
+decoder rows on request.
 
     python tools/benchmark_training.py [--quick] [--backbone resnet|hrnet] [--seed 0 1 2]
         [--strides 4 8 16] [--rows ...] [--max-iters N] [--image-size 128] [--no-augment]
-        [--out-dir DIR]
+        [--dataset synthetic|youtube_faces68 --data-root DATA_DIR] [--out-dir DIR]
     python tools/benchmark_training.py --combine A.json B.json ... [--recover C.jsonl]
         --out-dir DIR
 
-Generates the synthetic data on first use (under --out-dir), prints a Markdown table and
-writes training_benchmark.{json,md}, a convergence plot (test EPE against iterations at
-stride 4) and an error-against-stride plot. ``--combine`` merges runs made separately (other
+Generates the synthetic data, or converts the real faces of DATA_DIR (the data/ folder of
+udacity/P1_Facial_Keypoints; see tools/dataset_converters/youtube_faces68.py), on first use
+under --out-dir, prints a Markdown table and writes training_benchmark.{json,md}, a
+convergence plot (validation error against iterations at stride 4) and an error-against-stride
+plot. ``--combine`` merges runs made separately (other
 seeds or backbones, run in parallel) into one report. The default run (ResNet, five rows,
 three strides, one seed) takes about 30 minutes on 2 cores; --quick under 2 minutes.
 """
@@ -19,18 +22,15 @@ import json
 from pathlib import Path
 
 from h3r_mmpose.benchmarks.budgets import TRAINING_FULL, TRAINING_QUICK, choose_budget
-from h3r_mmpose.benchmarks.training_benchmark import (
-    ALL_ROWS,
-    BACKBONES,
-    DEFAULT_ROWS,
-    STRIDES,
-    benchmark_training,
-)
+from h3r_mmpose.benchmarks.training_benchmark import benchmark_training
+from h3r_mmpose.benchmarks.training_config import DATASETS
+from h3r_mmpose.benchmarks.training_networks import BACKBONES, STRIDES
 from h3r_mmpose.benchmarks.training_report import (
     combine_reports,
     results_from_leaderboard,
     write_report,
 )
+from h3r_mmpose.benchmarks.training_rows import ALL_ROWS, DEFAULT_ROWS
 
 
 def main() -> None:
@@ -51,6 +51,12 @@ def main() -> None:
         help='training seeds (initialisation and batch order)',
     )
     parser.add_argument('--image-size', type=int, default=128, help='square input size in px')
+    parser.add_argument('--dataset', choices=DATASETS, default='synthetic')
+    parser.add_argument(
+        '--data-root',
+        type=Path,
+        help='with --dataset youtube_faces68: the data/ folder of udacity/P1_Facial_Keypoints',
+    )
     parser.add_argument(
         '--combine',
         nargs='+',
@@ -100,6 +106,8 @@ def main() -> None:
             seeds=args.seeds,
             progress=not args.no_progress,
             augment=args.augment,
+            dataset=args.dataset,
+            data_root=args.data_root,
         )
         report['meta']['quick'] = args.quick
     paths = write_report(report, args.out_dir)

@@ -13,7 +13,20 @@ import numpy as np
 
 from ..engine.hooks.leaderboard_row import read_rows
 from .reporting import in_order, markdown_table, pyplot, stride_axes
-from .training_benchmark import ALL_ROWS, OURS, PEERS, run_name
+from .training_benchmark import FIGURES
+from .training_rows import ALL_ROWS, OURS, PEERS, run_name
+
+REAL_DATASETS = ('youtube_faces68',)
+
+
+def is_real(meta: dict) -> bool:
+    """Whether a report's runs trained on real faces (reports before the option: synthetic)."""
+    return meta.get('dataset', 'synthetic') in REAL_DATASETS
+
+
+def primary_key(meta: dict) -> str:
+    """The figure a report ranks its rows by: NME on real faces, EPE on synthetic marks."""
+    return 'nme' if is_real(meta) else 'epe_px'
 
 
 def _keyed(results: Iterable[dict], *keys: str) -> Dict[tuple, List[dict]]:
@@ -37,15 +50,15 @@ def format_mean(rows: Sequence[dict], key: str = 'epe_px') -> str:
     return f'{mean:.3f} ± {spread:.3f} ({count})' if count > 1 else f'{mean:.3f}'
 
 
-def verdict(ours: Sequence[dict], peers: Sequence[Sequence[dict]]) -> str:
-    """Compare our EPE with the best peer's: a win or loss only beyond both spreads.
+def verdict(ours: Sequence[dict], peers: Sequence[Sequence[dict]], key: str = 'epe_px') -> str:
+    """Compare our ``key`` with the best peer's: a win or loss only beyond both spreads.
 
     Returns:
         str: e.g. ``-12.3% (win)``, ``+2.0% (within spread)``.
     """
-    our_mean, our_spread, _ = seed_statistics(ours)
-    best = min(peers, key=lambda rows: seed_statistics(rows)[0])
-    peer_mean, peer_spread, _ = seed_statistics(best)
+    our_mean, our_spread, _ = seed_statistics(ours, key)
+    best = min(peers, key=lambda rows: seed_statistics(rows, key)[0])
+    peer_mean, peer_spread, _ = seed_statistics(best, key)
     change = 100 * (our_mean / peer_mean - 1)
     margin = our_spread + peer_spread
     if our_mean + margin < peer_mean:
@@ -89,7 +102,7 @@ def results_table(results: Sequence[dict]) -> str:
         by_row = _keyed(rows, 'codec', 'stride')
         names = display_order(row['codec'] for row in rows)
         # Reports made before the train-set EPE was measured have no such column.
-        train_set = any(row.get('train_epe_px') is not None for row in rows)
+        train_set = any(row.get('train_error') is not None for row in rows)
         columns = ['EPE px', *(['train-set EPE'] if train_set else []), 'floor px', 'train s']
         header = ['row'] + [f'{column} s{s}' for column in columns + ['GFLOPs'] for s in strides]
         table_rows = []
@@ -97,7 +110,7 @@ def results_table(results: Sequence[dict]) -> str:
             cells = [name]
             for key, text in (
                 ('epe_px', format_mean),
-                *([('train_epe_px', _recorded_mean)] if train_set else []),
+                *([('train_error', _recorded_mean)] if train_set else []),
                 ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
                 ('train_seconds', _mean_seconds),
                 ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),
@@ -119,6 +132,72 @@ def results_table(results: Sequence[dict]) -> str:
     return '\n\n'.join(sections) + '\n'
 
 
+def _percent(rows: Sequence[dict], key: str) -> str:
+    """A fraction's mean ± std over seeds, in percent."""
+    recorded = [dict(row, **{key: 100 * row[key]}) for row in rows if row.get(key) is not None]
+    return format_mean(recorded, key) if recorded else ''
+
+
+def _plain(rows: Sequence[dict], key: str, digits: int = 3) -> str:
+    recorded = [row for row in rows if row.get(key) is not None]
+    return f'{seed_statistics(recorded, key)[0]:.{digits}f}' if recorded else ''
+
+
+def real_results_table(results: Sequence[dict]) -> str:
+    """One table per backbone on real faces, a line per row and stride: NME (outer eye
+    corners, as the stock 300W configs score) in percent, mean ± std over seeds, the EPE in
+    crop pixels, the failure rate and AUC at NME 10%, the NME on the training images, the
+    quantization floor in crop pixels, the training time and the FLOPs; then ours against
+    the best peer per stride."""
+    sections = []
+    header = [
+        'row',
+        'stride',
+        'NME %',
+        'EPE crop px',
+        'FR@10 %',
+        'AUC@10',
+        'train-set NME %',
+        'floor crop px',
+        'train s',
+        'GFLOPs',
+    ]
+    for (backbone,), rows in _keyed(results, 'backbone').items():
+        strides = sorted({row['stride'] for row in rows})
+        by_row = _keyed(rows, 'codec', 'stride')
+        names = display_order(row['codec'] for row in rows)
+        table_rows = []
+        for stride in strides:
+            for name in names:
+                if (name, stride) not in by_row:
+                    continue
+                runs = by_row[name, stride]
+                table_rows.append(
+                    [
+                        name,
+                        str(stride),
+                        _percent(runs, 'nme'),
+                        _recorded_mean(runs, 'epe_crop_px'),
+                        _plain(runs, 'fr10_percent', 2),
+                        _plain(runs, 'auc10', 4),
+                        _percent(runs, 'train_error'),
+                        _plain(runs, 'floor_crop_px'),
+                        _mean_seconds(runs, 'train_seconds'),
+                        f'{seed_statistics(runs, "flops")[0] / 1e9:.3f}',
+                    ]
+                )
+        lines = [f'**{backbone}**', '', markdown_table(header, table_rows)]
+        comparisons = []
+        for stride in strides:
+            measured = [by_row[p, stride] for p in PEERS if (p, stride) in by_row]
+            if (OURS, stride) in by_row and measured:
+                comparisons.append(f's{stride}: {verdict(by_row[OURS, stride], measured, "nme")}')
+        if comparisons:
+            lines += ['', f'{OURS} against the best peer (NME): ' + ', '.join(comparisons)]
+        sections.append('\n'.join(lines))
+    return '\n\n'.join(sections) + '\n'
+
+
 def trained_with_augmentation(meta: dict) -> bool:
     """Whether a report's runs were augmented; reports from before the option were not."""
     return bool(meta.get('augment', False))
@@ -126,6 +205,18 @@ def trained_with_augmentation(meta: dict) -> bool:
 
 def describe_meta(meta: dict) -> str:
     """A one-paragraph note on the setting of a report."""
+    if is_real(meta):
+        return (
+            f'Real faces ({meta["dataset"]}: YouTube Faces crops, 68 human labels, split by '
+            f'person), {meta["image_size"][0]}-px input, {meta["max_iters"]} iterations of '
+            f"batch {meta['batch_size']} with the stock 300W pipeline's augmentation, flip "
+            "test on. NME: the stock 300W metric (mean error over the outer eye corners' "
+            'distance) on the test split; EPE crop px: the error in input pixels; FR@10, '
+            'AUC@10: the share of test images with NME above 10% and the area under their '
+            'error curve up to 10%. The labels are whole pixels: a rounding floor of 0.41 px '
+            'in the original images. Mean ± sample std over seeds (count) where several ran; '
+            'a difference counts as a win or loss only beyond the sum of the two spreads.\n'
+        )
     augmentation = (
         "the stock face configs' flip and box jitter" if trained_with_augmentation(meta) else 'none'
     )
@@ -140,9 +231,11 @@ def describe_meta(meta: dict) -> str:
     )
 
 
-def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> None:
-    """Test EPE against training iterations at one stride: one panel per backbone, one line
-    per row (mean over seeds)."""
+def plot_convergence(
+    results: Sequence[dict], path: Path, stride: int = 4, ylabel: str = 'test EPE (input px)'
+) -> None:
+    """The validation figure against training iterations at one stride: one panel per
+    backbone, one line per row (mean over seeds)."""
     plt = pyplot()
     at_stride = [row for row in results if row['stride'] == stride and row.get('curve')]
     backbones = in_order(row['backbone'] for row in at_stride)
@@ -168,7 +261,7 @@ def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> No
         axis.set(
             yscale='log',
             xlabel='training iteration',
-            ylabel='test EPE (input px)',
+            ylabel=ylabel,
             title=f'{backbone}, stride {stride}: convergence (mean over seeds)',
         )
         axis.grid(True, which='both', alpha=0.3)
@@ -178,8 +271,9 @@ def plot_convergence(results: Sequence[dict], path: Path, stride: int = 4) -> No
     plt.close(fig)
 
 
-def plot_error_vs_stride(results: Sequence[dict], path: Path) -> None:
-    """Test error (solid) and quantization floor (dotted) against stride, ResNet rows."""
+def plot_error_vs_stride(results: Sequence[dict], path: Path, key: str = 'epe_px') -> None:
+    """Test error (solid) against stride, ResNet rows; on synthetic marks (``epe_px``) with
+    the quantization floor (dotted) in the same units."""
     plt = pyplot()
     fig, axis = plt.subplots(figsize=(7, 4.8))
     rows = [row for row in results if row['backbone'] == 'resnet']
@@ -188,15 +282,19 @@ def plot_error_vs_stride(results: Sequence[dict], path: Path) -> None:
         strides = sorted(stride for (stride,) in by_stride)
         if len(strides) < 2:
             continue
-        errors = [seed_statistics(by_stride[(s,)])[0] for s in strides]
-        floors = [max(seed_statistics(by_stride[(s,)], 'floor_px')[0], 1e-2) for s in strides]
+        errors = [seed_statistics(by_stride[(s,)], key)[0] for s in strides]
         axis.plot(strides, errors, 'o-', color=f'C{index}', label=name)
-        axis.plot(strides, floors, ':', color=f'C{index}', alpha=0.7)
+        if key == 'epe_px':
+            floors = [max(seed_statistics(by_stride[(s,)], 'floor_px')[0], 1e-2) for s in strides]
+            axis.plot(strides, floors, ':', color=f'C{index}', alpha=0.7)
     stride_axes(axis)
-    axis.set(
-        ylabel='test error (input px)',
-        title='Trained error (solid) and quantization floor (dotted, shown >= 0.01)',
-    )
+    if key == 'epe_px':
+        axis.set(
+            ylabel='test error (input px)',
+            title='Trained error (solid) and quantization floor (dotted, shown >= 0.01)',
+        )
+    else:
+        axis.set(ylabel=f'test {key.upper()}', title=f'Trained test {key.upper()} against stride')
     axis.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -213,11 +311,12 @@ def write_report(report: dict, out_dir: Path, name: str = 'training_benchmark') 
         strides=out_dir / f'{name}_strides.png',
     )
     paths['json'].write_text(json.dumps(report, indent=1))
-    paths['markdown'].write_text(
-        results_table(report['results']) + '\n' + describe_meta(report['meta'])
-    )
-    plot_convergence(report['results'], paths['convergence'])
-    plot_error_vs_stride(report['results'], paths['strides'])
+    real = is_real(report['meta'])
+    table = real_results_table if real else results_table
+    paths['markdown'].write_text(table(report['results']) + '\n' + describe_meta(report['meta']))
+    ylabel = 'validation NME (outer eye corners)' if real else 'test EPE (input px)'
+    plot_convergence(report['results'], paths['convergence'], ylabel=ylabel)
+    plot_error_vs_stride(report['results'], paths['strides'], primary_key(report['meta']))
     return paths
 
 
@@ -228,6 +327,7 @@ def combine_reports(reports: Sequence[dict]) -> dict:
         ValueError: if the runs' budgets, data or augmentation differ.
     """
     shared = (
+        'dataset',
         'num_train',
         'num_test',
         'image_size',
@@ -238,12 +338,12 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     )
     first = reports[0]['meta']
     for report in reports[1:]:
-        different = [key for key in shared if report['meta'][key] != first[key]]
+        different = [key for key in shared if report['meta'].get(key) != first.get(key)]
         if trained_with_augmentation(report['meta']) != trained_with_augmentation(first):
             different.append('augment')
         if different:
             raise ValueError(f'cannot combine runs whose {different} differ')
-    meta = {key: first[key] for key in shared}
+    meta = {key: first.get(key) for key in shared}
     meta['augment'] = trained_with_augmentation(first)
     meta['parts'] = [report['meta'] for report in reports]
     return dict(meta=meta, results=[row for report in reports for row in report['results']])
@@ -261,7 +361,7 @@ def results_from_leaderboard(path: Path, image_size: int = 128) -> List[dict]:
     Every test of the benchmark appends a leaderboard row as soon as it ends, while the
     report is written at the end of the run; this reads back the runs of a benchmark that
     was stopped early. Training time and convergence curve are not in a leaderboard row, so
-    they stay empty (``train_seconds`` and ``train_epe_px`` None, ``curve`` []).
+    they stay empty (``train_seconds`` and ``train_error`` None, ``curve`` []).
 
     Raises:
         ValueError: for a row whose config name is not a benchmark run's.
@@ -280,12 +380,11 @@ def results_from_leaderboard(path: Path, image_size: int = 128) -> List[dict]:
                 stride=stride,
                 seed=int(match['seed']),
                 heatmap_size=[image_size // stride] * 2,
-                epe_px=metrics['EPE'],
-                nme=metrics['NME'],
-                floor_px=metrics['floor/error_px'],
+                **{name: metrics[key] for name, key in FIGURES.items() if key in metrics},
                 flops=board_row['flops'],
                 params=board_row['params'],
                 train_seconds=None,
+                train_error=None,
                 curve=[],
             )
         )

@@ -10,14 +10,8 @@ from mmengine.config import Config
 from utils import run_tool
 
 from h3r_mmpose.benchmarks.budgets import TRAINING_QUICK
-from h3r_mmpose.benchmarks.training_benchmark import (
-    DEFAULT_ROWS,
-    H3R_ROWS,
-    OURS,
-    codec_and_head,
-    run_config,
-    training_groups,
-)
+from h3r_mmpose.benchmarks.training_benchmark import training_groups
+from h3r_mmpose.benchmarks.training_config import run_config, synthetic_data
 from h3r_mmpose.benchmarks.training_report import (
     combine_reports,
     describe_meta,
@@ -26,12 +20,23 @@ from h3r_mmpose.benchmarks.training_report import (
     results_table,
     verdict,
 )
+from h3r_mmpose.benchmarks.training_rows import (
+    DEFAULT_ROWS,
+    H3R_ROWS,
+    OURS,
+    SIMCC,
+    SIMCC_PER_CELL,
+    codec_and_head,
+    flip_test_cfg,
+    training_key,
+)
 from h3r_mmpose.engine.hooks.leaderboard_row import read_rows
 
 #: Two H3R rows that share one training run, and a peer.
 ROWS = ('DARK', OURS, 'H3R CE, top-4 (v0.1)')
 
 
+@pytest.mark.slow
 def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
     arguments = ['--quick', '--no-progress', '--out-dir', str(tmp_path), '--strides', '4', '16']
     result = run_tool('tools/benchmark_training.py', *arguments, '--rows', *ROWS, timeout=900)
@@ -45,7 +50,7 @@ def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
         # Finite (NaN fails); DARK's Taylor step can throw an 8-iteration prediction far off.
         assert 0 < row['epe_px'] < float('inf') and row['flops'] > 0
         # Measured on the 64 training images, not the 32 test images.
-        assert 0 < row['train_epe_px'] < float('inf') and row['train_epe_px'] != row['epe_px']
+        assert 0 < row['train_error'] < float('inf') and row['train_error'] != row['epe_px']
         assert row['nme'] == pytest.approx(row['epe_px'] / 128, rel=1e-4)
         # Validation every 4 of the 8 iterations: the curve's points.
         assert [point[0] for point in row['curve']] == [4, 8]
@@ -58,7 +63,7 @@ def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
         # One training run, two decoders: same curve and time, different test figures.
         assert shared['curve'] == other['curve']
         assert shared['train_seconds'] == other['train_seconds']
-        assert shared['train_epe_px'] == other['train_epe_px']
+        assert shared['train_error'] == other['train_error']
         assert shared['epe_px'] != other['epe_px']
     for name in ('convergence', 'strides'):
         assert (tmp_path / f'training_benchmark_{name}.png').stat().st_size > 10_000
@@ -74,7 +79,7 @@ def test_quick_training_benchmark_rows_strides_and_curves(tmp_path):
 
 def test_rows_that_train_alike_share_a_run():
     rows = ['DARK', OURS, 'H3R annealed, mean shift', 'H3R CE, top-4 (v0.1)', 'H3R annealed, top-4']
-    groups = training_groups(rows)
+    groups = training_groups(rows, 4)
     assert groups == [
         ['DARK'],
         [OURS, 'H3R CE, top-4 (v0.1)'],
@@ -113,7 +118,9 @@ def test_training_augmentation_is_the_stock_face_configs(tmp_path):
     stock = Config.fromfile(Path(mmpose.__file__).parent / '.mim' / 'configs' / wflw)
 
     def config(row: str, augment: bool) -> Config:
-        paths = dict(data_root=tmp_path, work_dir=tmp_path, leaderboard_file=tmp_path / 'board')
+        paths = dict(
+            data=synthetic_data(tmp_path), work_dir=tmp_path, leaderboard_file=tmp_path / 'board'
+        )
         return run_config(
             row, 4, 'resnet', **paths, input_size=(128, 128), num_keypoints=5,
             budget=TRAINING_QUICK, seed=0, augment=augment,
@@ -183,7 +190,7 @@ def test_train_set_column_only_where_measured():
 
     older = [result(OURS, 0), result('UDPHeatmap', 0)]
     assert 'train-set' not in results_table(older)
-    newer = older + [result(OURS, 1, train_epe_px=0.25), result(OURS, 2, train_epe_px=0.35)]
+    newer = older + [result(OURS, 1, train_error=0.25), result(OURS, 2, train_error=0.35)]
     # Mean ± std over the seeds that measured it; empty for the row that never did.
     assert '| H3R (ours) | 0.600 ± 0.100 (3) | 0.300 ± 0.071 (2) |' in results_table(newer)
     assert '| UDPHeatmap | 0.500 |  |' in results_table(newer)
@@ -202,3 +209,34 @@ def test_tables_list_ours_then_peers_then_the_ablation():
     assert [table.index(f'| {name} |') for name in ordered] == sorted(
         table.index(f'| {name} |') for name in ordered
     )
+
+
+def test_stock_simcc_is_the_shipped_split_and_trains_once_for_every_stride():
+    for stride in (4, 8, 16):
+        codec, head = codec_and_head(SIMCC, stride, (128, 128), 68)
+        assert codec['simcc_split_ratio'] == head['simcc_split_ratio'] == 2.0
+        assert codec['sigma'] == 6.0  # 3 input pixels, the stock label width
+        assert head['in_featuremap_size'] == (4, 4)  # ResNet's 1/32 features
+        per_cell, _ = codec_and_head(SIMCC_PER_CELL, stride, (128, 128), 68)
+        assert per_cell['simcc_split_ratio'] == 1 / stride
+        assert per_cell['sigma'] == pytest.approx(3.0 / stride)
+    assert training_key(SIMCC, 4) == training_key(SIMCC, 16)
+    assert training_key(SIMCC_PER_CELL, 4) != training_key(SIMCC_PER_CELL, 16)
+    assert training_key(OURS, 4) != training_key(OURS, 8)
+    assert training_key(OURS, 4) == training_key('H3R mean shift r1.5', 4)
+    _, head = codec_and_head(SIMCC, 4, (64, 64), 68, backbone='hrnet')
+    assert head['in_featuremap_size'] == (16, 16)
+
+
+@pytest.mark.parametrize(
+    'row, expected',
+    [
+        ('DARK', dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)),
+        ('MSRAHeatmap', dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)),
+        ('UDPHeatmap', dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False)),
+        (OURS, dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False)),
+        (SIMCC, dict(flip_test=True)),
+    ],
+)
+def test_flip_test_as_the_stock_configs_of_each_codec(row, expected):
+    assert flip_test_cfg(row) == expected

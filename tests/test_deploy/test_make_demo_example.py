@@ -11,7 +11,8 @@ from mmengine.config import Config
 from utils import ROOT
 
 from h3r_mmpose.benchmarks.datasets.synthetic_landmarks_render import render_landmark_image
-from h3r_mmpose.benchmarks.training_benchmark import OURS, run_config
+from h3r_mmpose.benchmarks.training_config import run_config, synthetic_data
+from h3r_mmpose.benchmarks.training_rows import OURS
 
 
 def load_tool(name: str):
@@ -38,7 +39,7 @@ def test_config_is_the_benchmark_hrnet_row(tmp_path):
         OURS,
         4,
         'hrnet',
-        tool.DATA_DIR,
+        synthetic_data(tool.DATA_DIR),
         work / 'train',
         work / 'leaderboard.jsonl',
         (128, 128),

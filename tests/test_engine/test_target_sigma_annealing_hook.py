@@ -7,7 +7,8 @@ from mmengine.runner import Runner
 
 from h3r_mmpose.benchmarks import make_synthetic_landmarks
 from h3r_mmpose.benchmarks.budgets import TRAINING_QUICK
-from h3r_mmpose.benchmarks.training_benchmark import OURS, run_config
+from h3r_mmpose.benchmarks.training_config import run_config, synthetic_data
+from h3r_mmpose.benchmarks.training_rows import OURS
 from h3r_mmpose.codecs.utils import exact_mean_shift_radius
 from h3r_mmpose.engine.hooks import TargetSigmaAnnealingHook
 from h3r_mmpose.engine.hooks.target_sigma_annealing_hook import annealed_sigma
@@ -54,7 +55,7 @@ def quick_run_config(tmp_path):
         OURS,
         8,
         'resnet',
-        data_root,
+        synthetic_data(data_root),
         tmp_path / 'run',
         tmp_path / 'board.jsonl',
         (64, 64),

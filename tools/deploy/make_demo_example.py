@@ -38,7 +38,8 @@ import numpy as np
 from mmengine.config import Config
 
 from h3r_mmpose.benchmarks.budgets import TRAINING_FULL
-from h3r_mmpose.benchmarks.training_benchmark import OURS, run_config
+from h3r_mmpose.benchmarks.training_config import run_config, synthetic_data
+from h3r_mmpose.benchmarks.training_rows import OURS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK_DIR = Path('outputs/deploy_example')
@@ -92,7 +93,7 @@ def demo_config() -> Config:
         OURS,
         4,
         'hrnet',
-        DATA_DIR,
+        synthetic_data(DATA_DIR),
         WORK_DIR / 'train',
         WORK_DIR / 'leaderboard.jsonl',
         IMAGE_SIZE,

@@ -36,12 +36,6 @@ def config_files() -> List[Path]:
     return sorted(CONFIG_DIR.rglob('*.py'))
 
 
-def written_by_converter(path: Path) -> bool:
-    """Whether ``tools/convert_config.py`` wrote the config (its header names the command);
-    ``tests/test_converters/test_shipped_configs.py`` checks those."""
-    return '#   python tools/convert_config.py ' in path.read_text()
-
-
 def config_id(path: Path) -> str:
     """A short test id: the config's path below ``configs/``."""
     return str(path.relative_to(CONFIG_DIR))

@@ -3,11 +3,24 @@
 Not imported by ``h3r_mmpose`` itself: configs need only the registered modules.
 """
 
-from .config_converter import (
+from .config_converter import convert_config, write_converted_config
+from .config_writer import recorded_command, write_config
+from .conversion_plan import (
+    STRIDES,
+    ConversionPlan,
     ConversionRefused,
-    convert_config,
+    plan_conversion,
     refusal_message,
-    write_converted_config,
 )
 
-__all__ = ['ConversionRefused', 'convert_config', 'refusal_message', 'write_converted_config']
+__all__ = [
+    'STRIDES',
+    'ConversionPlan',
+    'ConversionRefused',
+    'convert_config',
+    'plan_conversion',
+    'recorded_command',
+    'refusal_message',
+    'write_config',
+    'write_converted_config',
+]

@@ -77,7 +77,7 @@ def test_readme_snippet_builds_the_model():
     assert isinstance(model.head.decoder, RandomizedRoundingHeatmap)
 
 
-@pytest.mark.parametrize('path', STRIDE4_CONFIGS, ids=config_id)
+@pytest.mark.parametrize('path', config_files(), ids=config_id)
 def test_config_adds_no_top_level_names_to_its_stock_base(path):
     stock = Config.fromfile(str(stock_base_of(path)))
     added = set(Config.fromfile(str(path))) - set(stock)

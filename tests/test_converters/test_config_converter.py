@@ -8,18 +8,18 @@ from stock_configs import convert, pose_head
 from torch import nn
 from utils import load_tool
 
+from h3r_mmpose.codecs.utils import DECODERS, decoder_argument_names
 from h3r_mmpose.converters import (
     ConversionRefused,
     convert_config,
+    plan_conversion,
+    recorded_command,
     refusal_message,
+    write_config,
     write_converted_config,
 )
-from h3r_mmpose.converters.config_converter import (
-    describe_resolution,
-    downsampled_size,
-    literal,
-    plan_resolution,
-)
+from h3r_mmpose.converters.config_writer import describe_resolution, literal
+from h3r_mmpose.converters.conversion_plan import downsampled_size, plan_resolution
 
 COCO_HRNET = (
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
@@ -83,9 +83,10 @@ def test_literal_writes_config_source():
 
 
 def test_written_source_is_a_readable_child_config(tmp_path):
-    text = convert_config(COCO_HRNET, str(tmp_path / 'out.py'), stride=8)
+    out_file = str(tmp_path / 'out.py')
+    text = convert_config(COCO_HRNET, out_file, stride=8)
     assert text.startswith('# td-hm_hrnet-w32_8xb64-210e_coco-256x192 with randomized-rounding')
-    assert '#   python tools/convert_config.py ' + COCO_HRNET + ' --stride 8 --out FILE' in text
+    assert f'#   python tools/convert_config.py {COCO_HRNET} --stride 8 --out {out_file}\n' in text
     assert f"_base_ = [\n    '{COCO_HRNET}',\n]" in text
     assert 'num_downsample_layers=1,' in text
     assert 'shift_heatmap=False' in text
@@ -113,6 +114,7 @@ def test_codec_holds_only_the_sizes_and_the_chosen_options(tmp_path):
         (dict(target_type='gaussian'), "target_type must be one of .*got 'gaussian'"),
         (dict(decoder='topk', topk=0), 'topk must be an integer from 1 to 25.*got 0'),
         (dict(topk=9), "topk is not used by decoder 'mean_shift', got topk=9"),
+        (dict(decoder='paper', radius=2.0), "radius is not used by decoder 'paper', got radius"),
         (dict(radius=1.0), 'radius must be a finite number >= 1.5, got 1.0'),
         (dict(decoder='argmax'), "decoder must be one of .*got 'argmax'"),
         (dict(stride=32), r'stride must be one of \(4, 8, 16\), got 32'),
@@ -121,6 +123,76 @@ def test_codec_holds_only_the_sizes_and_the_chosen_options(tmp_path):
 def test_bad_options_are_value_errors_naming_them(options, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         convert_config(COCO_HRNET, str(tmp_path / 'out.py'), **options)
+
+
+def test_an_option_no_decoder_takes_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match='sigma is not an argument of any decoder'):
+        convert_config(COCO_HRNET, str(tmp_path / 'out.py'), sigma=2.0)
+
+
+def test_the_plan_is_data_and_the_writer_its_source(tmp_path):
+    """The plan says what changes; writing it is all the converter adds."""
+    out_file = str(tmp_path / 'out.py')
+    plan = plan_conversion(COCO_HRNET, out_file, stride=16, decoder='topk', topk=9)
+    assert plan.command == [
+        'python',
+        'tools/convert_config.py',
+        COCO_HRNET,
+        '--stride',
+        '16',
+        '--decoder',
+        'topk',
+        '--topk',
+        '9',
+        '--out',
+        out_file,
+    ]
+    assert (plan.head.type, plan.head.num_downsample_layers) == ('H3RHead', 2)
+    assert plan.head.arguments == dict(in_channels=32, out_channels=17, deconv_out_channels=None)
+    assert plan.codec['heatmap_size'] == (12, 16) and plan.codec['topk'] == 9
+    assert [(swap.name, swap.target, swap.plain_affine) for swap in plan.pipelines] == [
+        ('train_pipeline', True, False)
+    ]
+    assert plan.loader_pipelines == {'train': 'train_pipeline'}
+    assert [(e.split, e.same_as_val, e.face_metric) for e in plan.evaluators] == [
+        ('val', False, None),
+        ('test', True, None),
+    ]
+    assert plan.detected_boxes and plan.replace_codec
+    text = write_config(plan)
+    assert text == convert_config(COCO_HRNET, out_file, stride=16, decoder='topk', topk=9)
+    assert recorded_command(text) == plan.command
+
+
+def test_the_recorded_command_does_not_depend_on_the_callers_order(tmp_path):
+    out_file = str(tmp_path / 'out.py')
+    first = convert_config(COCO_HRNET, out_file, topk=9, decoder='paper', stride=8)
+    assert first == convert_config(COCO_HRNET, out_file, stride=8, decoder='paper', topk=9)
+    assert ' --stride 8 --decoder paper --topk 9 --out ' in first
+
+
+def test_face_dataset_gets_the_face_metric_with_the_stock_normaliser(tmp_path):
+    cfg = convert(
+        'mmpose::face_2d_keypoint/topdown_heatmap/aflw/td-hm_hrnetv2-w18_8xb64-60e_aflw-256x256.py',
+        tmp_path,
+    )
+    stock, face, floor = cfg.val_evaluator
+    assert stock.type == 'NME'
+    assert dict(face) == dict(
+        type='FaceAlignmentMetric', norm_mode='use_norm_item', norm_item='bbox_size', prefix='face'
+    )
+    assert floor.metric == face and cfg.test_evaluator == cfg.val_evaluator
+
+
+def test_a_face_dataset_the_face_metric_has_no_normaliser_for_gets_mmposes(tmp_path):
+    """COCO-WholeBody-Face: the outer eye corners of MMPose's NME, written out."""
+    cfg = convert(
+        'mmpose::face_2d_keypoint/topdown_heatmap/coco_wholebody_face/'
+        'td-hm_hrnetv2-w18_8xb32-60e_coco-wholebody-face-256x256.py',
+        tmp_path,
+    )
+    face = cfg.val_evaluator[1]
+    assert (face.type, face.keypoint_indices) == ('FaceAlignmentMetric', [36, 45])
 
 
 def test_missing_config_is_a_value_error(tmp_path):
@@ -271,3 +343,21 @@ def test_tool_writes_the_config_and_refuses_with_status_2(tmp_path, capsys):
     assert last_line == f'not converted: {refusal_message("SimCCHead")}'
     assert tool.main([COCO_HRNET, '--decoder', 'topk', '--topk', '0', '--out', 'k.py']) == 2
     assert 'topk must be an integer' in capsys.readouterr().err
+
+
+def test_tool_offers_the_decoders_and_their_arguments_of_the_table(tmp_path):
+    tool = load_tool('convert_config')
+    args = tool.parse_args([COCO_HRNET, '--out', 'x.py'])
+    assert tool.converter_options(args) == dict.fromkeys(
+        ('stride', 'target_type', 'decoder', *decoder_argument_names())
+    )
+    for decoder, entry in DECODERS.items():
+        values = [f'--{argument.name}={argument.default}' for argument in entry.arguments]
+        args = tool.parse_args([COCO_HRNET, '--decoder', decoder, *values, '--out', 'x.py'])
+        options = tool.converter_options(args)
+        assert options['decoder'] == decoder
+        for argument in entry.arguments:
+            assert options[argument.name] == argument.default
+            assert type(options[argument.name]) is argument.parse
+    with pytest.raises(SystemExit):  # argparse: not one of the table's choices
+        tool.parse_args([COCO_HRNET, '--decoder', 'argmax', '--out', 'x.py'])

@@ -23,7 +23,7 @@ from stock_configs import (
 )
 
 from h3r_mmpose.converters import ConversionRefused
-from h3r_mmpose.converters.config_converter import (
+from h3r_mmpose.converters.conversion_plan import (
     H3R_HEADS,
     downsampled_size,
     h3r_head_arguments,
@@ -94,14 +94,23 @@ def test_converted_config_holds_one_codec_everywhere(path, results, stock):
     assert cfg.model.test_cfg.shift_heatmap is False
     assert cfg.model.test_cfg.flip_mode == 'heatmap'
     assert cfg.model.test_cfg.flip_test == stock_cfg.model.test_cfg.get('flip_test', False)
-    # The stock evaluators first, then the floor on the first of them with the codec.
+    # The stock evaluators first; on face data evaluated by NME the face metric; then the
+    # floor with the codec, on the face metric or else on the first stock metric.
+    face_data = stock_id(path).startswith('face_2d_keypoint/')
     for split in ('val_evaluator', 'test_evaluator'):
         stock_metrics = (
             stock_cfg[split] if isinstance(stock_cfg[split], list) else [stock_cfg[split]]
         )
-        *kept, floor = without_scope(cfg[split])
-        assert kept == stock_metrics
-        assert floor == dict(type='QuantizationFloorMetric', codec=cfg.codec, metric=kept[0])
+        metrics = without_scope(cfg[split])
+        assert metrics[: len(stock_metrics)] == stock_metrics
+        *added, floor = metrics[len(stock_metrics) :]
+        if face_data and any(metric['type'] == 'NME' for metric in stock_metrics):
+            (face,) = added
+            assert (face['type'], face['prefix']) == ('FaceAlignmentMetric', 'face')
+        else:
+            assert added == []
+        scored = added[0] if added else stock_metrics[0]
+        assert floor == dict(type='QuantizationFloorMetric', codec=cfg.codec, metric=scored)
     # The stock imports stay, with the plugin's.
     stock_imports = stock_cfg.get('custom_imports', {}).get('imports', [])
     assert cfg.custom_imports.imports == [*stock_imports, 'h3r_mmpose']

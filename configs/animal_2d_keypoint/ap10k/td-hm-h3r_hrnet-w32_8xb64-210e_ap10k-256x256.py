@@ -2,7 +2,7 @@
 # (64x64). Everything else (HRNet, AP10KDataset, schedule, augmentation, stock metric) is the stock
 # config.
 # Written by:
-#   python tools/convert_config.py mmpose::animal_2d_keypoint/topdown_heatmap/ap10k/td-hm_hrnet-w32_8xb64-210e_ap10k-256x256.py --out FILE
+#   python tools/convert_config.py mmpose::animal_2d_keypoint/topdown_heatmap/ap10k/td-hm_hrnet-w32_8xb64-210e_ap10k-256x256.py --out configs/animal_2d_keypoint/ap10k/td-hm-h3r_hrnet-w32_8xb64-210e_ap10k-256x256.py
 _base_ = [
     'mmpose::animal_2d_keypoint/topdown_heatmap/ap10k/td-hm_hrnet-w32_8xb64-210e_ap10k-256x256.py',
 ]
@@ -10,7 +10,7 @@ custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # Only the sizes and the options given to the converter are set, so the codec defaults apply to the
 # rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
-# draws), the decoder and its radius or topk.
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(256, 256),

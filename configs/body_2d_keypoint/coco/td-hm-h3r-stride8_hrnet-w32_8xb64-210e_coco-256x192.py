@@ -1,20 +1,57 @@
-# HRNet-W32 on COCO 256x192 with randomized-rounding heatmaps at 1/8 of the input (24x32):
-# one stride-2 conv block between HRNet's 1/4 features and the final layer. Everything else
-# is the stride-4 config.
-_base_ = ['./td-hm-h3r_hrnet-w32_8xb64-210e_coco-256x192.py']
+# td-hm_hrnet-w32_8xb64-210e_coco-256x192 with randomized-rounding heatmaps at 1/8 of the input
+# (24x32). Everything else (HRNet, CocoDataset, schedule, augmentation, stock metric) is the stock
+# config.
+# Written by:
+#   python tools/convert_config.py mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py --stride 8 --out configs/body_2d_keypoint/coco/td-hm-h3r-stride8_hrnet-w32_8xb64-210e_coco-256x192.py
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+]
+custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
-codec = dict(_base_.codec, heatmap_size=(24, 32))
+# Only the sizes and the options given to the converter are set, so the codec defaults apply to the
+# rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
+# draws), the decoder and its arguments.
+codec = dict(
+    type='RandomizedRoundingHeatmap',
+    input_size=(192, 256),
+    heatmap_size=(24, 32),
+)
 
-model = dict(head=dict(num_downsample_layers=1, decoder=codec))
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. One
+# stride-2 conv block before the final layer takes the stock 48x64 heatmap to 24x32. The codec's
+# corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
+model = dict(
+    head=dict(
+        _delete_=True,
+        type='H3RHead',
+        in_channels=32,
+        out_channels=17,
+        deconv_out_channels=None,
+        num_downsample_layers=1,
+        loss=dict(type='HeatmapCrossEntropyLoss'),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
+)
 
-# The inherited pipeline and floor metric captured the stride-4 codec: swap it again.
+# The stock pipelines captured the old codec when they were read: swap their GenerateTarget.
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec) if step['type'] == 'GenerateTarget' else step
+    dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
     for step in _base_.train_pipeline
 ]
+
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+# The stock evaluator first, with its unprefixed keys (the stock save_best reads them), then the
+# codec's quantization floor in the same units ('floor/...'). The floor needs ground-truth
+# keypoints: it skips the detected boxes (counted in 'floor/num_skipped'); evaluate with
+# bbox_file=None to measure it.
 val_evaluator = [
-    dict(metric, codec=codec) if metric['type'] == 'QuantizationFloorMetric' else metric
-    for metric in _base_.val_evaluator
+    _base_.val_evaluator,
+    dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),
 ]
 test_evaluator = val_evaluator
+
+# A plain `codec = dict(...)` would merge into the stock codec and keep its other arguments. Replace
+# it here, last, so the uses above hold the dict without the `_delete_` flag.
+codec = dict(_delete_=True, **codec)

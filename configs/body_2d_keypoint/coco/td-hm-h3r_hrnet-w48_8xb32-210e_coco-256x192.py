@@ -1,19 +1,24 @@
-# HRNet-W48 on COCO 256x192 with randomized-rounding heatmaps at 1/4 of the input (48x64).
-# Everything else is the stock MMPose config; see the HRNet-W32 config for the choices.
+# td-hm_hrnet-w48_8xb32-210e_coco-256x192 with randomized-rounding heatmaps at 1/4 of the input
+# (48x64). Everything else (HRNet, CocoDataset, schedule, augmentation, stock metric) is the stock
+# config.
+# Written by:
+#   python tools/convert_config.py mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py --out configs/body_2d_keypoint/coco/td-hm-h3r_hrnet-w48_8xb32-210e_coco-256x192.py
 _base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py'
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py',
 ]
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
-# target_type='stochastic' is the paper's one-hot draw; 'expected' is its label-noise-free
-# mean, which trained better in short schedules.
+# Only the sizes and the options given to the converter are set, so the codec defaults apply to the
+# rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(192, 256),
     heatmap_size=(48, 64),
-    target_type='expected',
 )
 
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. The
+# codec's corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
 model = dict(
     head=dict(
         _delete_=True,
@@ -24,26 +29,27 @@ model = dict(
         loss=dict(type='HeatmapCrossEntropyLoss'),
         decoder=codec,
     ),
-    # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
 )
 
-# The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
+# The stock pipelines captured the old codec when they were read: swap their GenerateTarget.
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec) if step['type'] == 'GenerateTarget' else step
+    dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
     for step in _base_.train_pipeline
 ]
+
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# CocoMetric (save_best='coco/AP') plus the codec's floor ('floor/coco/AP', ...), which is only
-# measured on ground-truth boxes (bbox_file=None): it skips detected boxes, which carry no
-# ground truth.
+# The stock evaluator first, with its unprefixed keys (the stock save_best reads them), then the
+# codec's quantization floor in the same units ('floor/...'). The floor needs ground-truth
+# keypoints: it skips the detected boxes (counted in 'floor/num_skipped'); evaluate with
+# bbox_file=None to measure it.
 val_evaluator = [
     _base_.val_evaluator,
     dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),
 ]
 test_evaluator = val_evaluator
 
-# A plain `codec = dict(...)` would merge into the stock MSRA codec and keep its `sigma`.
-# Replace it here, last, so the uses above hold the dict without the `_delete_` flag.
+# A plain `codec = dict(...)` would merge into the stock codec and keep its other arguments. Replace
+# it here, last, so the uses above hold the dict without the `_delete_` flag.
 codec = dict(_delete_=True, **codec)

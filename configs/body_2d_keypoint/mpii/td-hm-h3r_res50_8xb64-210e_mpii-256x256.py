@@ -1,19 +1,21 @@
-# SimpleBaseline ResNet-50 on MPII 256x256 with randomized-rounding heatmaps at 1/4 of the
-# input (64x64): three stride-2 deconvolutions from the 1/32 features, as in the stock head.
-# Everything else (backbone, schedule, data, MpiiPCKAccuracy) is the stock MMPose config.
+# td-hm_res50_8xb64-210e_mpii-256x256 with randomized-rounding heatmaps at 1/4 of the input (64x64).
+# Everything else (ResNet, MpiiDataset, schedule, augmentation, stock metric) is the stock config.
+# Written by:
+#   python tools/convert_config.py mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_res50_8xb64-210e_mpii-256x256.py --out configs/body_2d_keypoint/mpii/td-hm-h3r_res50_8xb64-210e_mpii-256x256.py
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_res50_8xb64-210e_mpii-256x256.py']
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
-# 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
-# target) puts it on one of them, drawn anew at every encode. The expectation carries no
-# label noise and trained better in short schedules; the network fits it under either.
+# Only the sizes and the options given to the converter are set, so the codec defaults apply to the
+# rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(256, 256),
     heatmap_size=(64, 64),
-    target_type='expected',
 )
 
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. The
+# codec's corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
 model = dict(
     head=dict(
         _delete_=True,
@@ -25,25 +27,25 @@ model = dict(
         loss=dict(type='HeatmapCrossEntropyLoss'),
         decoder=codec,
     ),
-    # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
 )
 
-# The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
+# The stock pipelines captured the old codec when they were read: swap their GenerateTarget.
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec) if step['type'] == 'GenerateTarget' else step
+    dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
     for step in _base_.train_pipeline
 ]
+
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# MpiiPCKAccuracy as in the stock config (save_best='PCK' reads it), plus the codec's
-# quantization floor in the same units ('floor/PCK', ...).
+# The stock evaluator first, with its unprefixed keys (the stock save_best reads them), then the
+# codec's quantization floor in the same units ('floor/...').
 val_evaluator = [
     _base_.val_evaluator,
     dict(type='QuantizationFloorMetric', codec=codec, metric=_base_.val_evaluator),
 ]
 test_evaluator = val_evaluator
 
-# A plain `codec = dict(...)` would merge into the stock MSRA codec and keep its `sigma`.
-# Replace it here, last, so the uses above hold the dict without the `_delete_` flag.
+# A plain `codec = dict(...)` would merge into the stock codec and keep its other arguments. Replace
+# it here, last, so the uses above hold the dict without the `_delete_` flag.
 codec = dict(_delete_=True, **codec)

@@ -1,21 +1,24 @@
-# HRNetV2-W18 on 300W 256x256 with randomized-rounding heatmaps at 1/4 of the input (64x64).
-# Everything else (backbone, concat neck, schedule, data, NME) is the stock MMPose config.
+# td-hm_hrnetv2-w18_8xb64-60e_300w-256x256 with randomized-rounding heatmaps at 1/4 of the input
+# (64x64). Everything else (HRNet, Face300WDataset, schedule, augmentation, stock metric) is the
+# stock config.
+# Written by:
+#   python tools/convert_config.py mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py --out configs/face_2d_keypoint/300w/td-hm-h3r_hrnetv2-w18_8xb64-60e_300w-256x256.py
 _base_ = [
-    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py'
+    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
 ]
 custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
-# 'expected' spreads each keypoint bilinearly over its 2x2 cells; 'stochastic' (the paper's
-# target) puts it on one of them, drawn anew at every encode. The expectation carries no
-# label noise and trained better in short schedules; the network fits it under either.
+# Only the sizes and the options given to the converter are set, so the codec defaults apply to the
+# rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(256, 256),
     heatmap_size=(64, 64),
-    target_type='expected',
 )
 
-# The stock face head on the 270 channels of the concatenated HRNetV2 branches.
+# The stock HeatmapHead layers in H3RHead: logits for the grid cross-entropy and the decoder. The
+# codec's corner-to-corner grid is mirror-symmetric: no one-pixel flip shift.
 model = dict(
     head=dict(
         _delete_=True,
@@ -28,32 +31,28 @@ model = dict(
         loss=dict(type='HeatmapCrossEntropyLoss'),
         decoder=codec,
     ),
-    # The codec's corner-to-corner grid is mirror-symmetric: no one-pixel shift.
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False),
 )
 
-# The stock pipeline captured the old codec when it was read: swap its GenerateTarget.
+# The stock pipelines captured the old codec when they were read: swap their GenerateTarget.
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec) if step['type'] == 'GenerateTarget' else step
+    dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
     for step in _base_.train_pipeline
 ]
+
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Three readings of one prediction, all normalised by the outer-eye-corner distance as
-# the stock NME is:
-# - MMPose's NME, a fraction pooling the errors of all keypoints ('NME', read by
-#   save_best='NME');
-# - the per-image NME and failure rate in percent and the CED AUC as a fraction, as face
-#   leaderboards report them ('face/NME_percent', 'face/FR@10_percent', 'face/AUC@10');
-# - the codec's quantization floor, scored by that same face metric
-#   ('floor/face/NME_percent', ...).
+# The stock evaluator first, with its unprefixed keys (the stock save_best reads them); then the
+# per-image NME and failure rate in percent and the CED AUC that face-alignment papers report
+# ('face/NME_percent', 'face/FR@10_percent', 'face/AUC@10'), normalised as the stock NME is; then
+# the codec's quantization floor scored by that face metric ('floor/face/...').
 val_evaluator = [
     _base_.val_evaluator,
     dict(type='FaceAlignmentMetric', norm_mode='keypoint_distance', prefix='face'),
 ]
-val_evaluator += [dict(type='QuantizationFloorMetric', codec=codec, metric=val_evaluator[1])]
+val_evaluator += [dict(type='QuantizationFloorMetric', codec=codec, metric=val_evaluator[-1])]
 test_evaluator = val_evaluator
 
-# A plain `codec = dict(...)` would merge into the stock MSRA codec and keep its `sigma`.
-# Replace it here, last, so the uses above hold the dict without the `_delete_` flag.
+# A plain `codec = dict(...)` would merge into the stock codec and keep its other arguments. Replace
+# it here, last, so the uses above hold the dict without the `_delete_` flag.
 codec = dict(_delete_=True, **codec)

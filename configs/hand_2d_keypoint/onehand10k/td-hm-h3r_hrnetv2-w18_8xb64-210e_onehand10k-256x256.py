@@ -2,7 +2,7 @@
 # input (64x64). Everything else (HRNet, OneHand10KDataset, schedule, augmentation, stock metric) is
 # the stock config.
 # Written by:
-#   python tools/convert_config.py mmpose::hand_2d_keypoint/topdown_heatmap/onehand10k/td-hm_hrnetv2-w18_8xb64-210e_onehand10k-256x256.py --out FILE
+#   python tools/convert_config.py mmpose::hand_2d_keypoint/topdown_heatmap/onehand10k/td-hm_hrnetv2-w18_8xb64-210e_onehand10k-256x256.py --out configs/hand_2d_keypoint/onehand10k/td-hm-h3r_hrnetv2-w18_8xb64-210e_onehand10k-256x256.py
 _base_ = [
     'mmpose::hand_2d_keypoint/topdown_heatmap/onehand10k/td-hm_hrnetv2-w18_8xb64-210e_onehand10k-256x256.py',
 ]
@@ -10,7 +10,7 @@ custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # Only the sizes and the options given to the converter are set, so the codec defaults apply to the
 # rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
-# draws), the decoder and its radius or topk.
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(256, 256),

@@ -2,7 +2,7 @@
 # input (48x64). Everything else (HRNet, CocoWholeBodyDataset, schedule, augmentation, stock metric)
 # is the stock config.
 # Written by:
-#   python tools/convert_config.py mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py --out FILE
+#   python tools/convert_config.py mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py --out configs/wholebody_2d_keypoint/coco-wholebody/td-hm-h3r_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py
 _base_ = [
     'mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/td-hm_hrnet-w32_8xb64-210e_coco-wholebody-256x192.py',
 ]
@@ -10,7 +10,7 @@ custom_imports = dict(imports=['h3r_mmpose'], allow_failed_imports=False)
 
 # Only the sizes and the options given to the converter are set, so the codec defaults apply to the
 # rest: target_type ('expected', the bilinear 2x2 distribution, or 'stochastic', the paper's one-hot
-# draws), the decoder and its radius or topk.
+# draws), the decoder and its arguments.
 codec = dict(
     type='RandomizedRoundingHeatmap',
     input_size=(192, 256),

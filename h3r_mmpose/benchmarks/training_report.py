@@ -14,7 +14,7 @@ import numpy as np
 from ..engine.hooks.leaderboard_row import read_rows
 from .reporting import in_order, markdown_table, pyplot, stride_axes
 from .training_benchmark import FIGURES
-from .training_rows import ALL_ROWS, OURS, PEERS, run_name
+from .training_rows import ALL_ROWS, OURS, PEERS, run_name, stride_free
 
 REAL_DATASETS = ('youtube_faces68',)
 
@@ -320,6 +320,25 @@ def write_report(report: dict, out_dir: Path, name: str = 'training_benchmark') 
     return paths
 
 
+def spread_stride_free(results: Sequence[dict]) -> List[dict]:
+    """The results, plus a copy (``reused=True``) of every stride-free row's run at each
+    stride of its backbone where that row and seed did not run: stock SimCC trained in one
+    report is compared at the strides of another."""
+    spread = list(results)
+    keys = ('backbone', 'codec', 'seed', 'stride')
+    done = {tuple(r.get(key) for key in keys) for r in results}
+    for row in results:
+        if not stride_free(row['codec']) or row.get('reused'):
+            continue
+        strides = {r['stride'] for r in results if r.get('backbone') == row['backbone']}
+        for stride in sorted(strides):
+            key = (row['backbone'], row['codec'], row['seed'], stride)
+            if key not in done:
+                done.add(key)
+                spread.append(dict(row, stride=stride, reused=True))
+    return spread
+
+
 def combine_reports(reports: Sequence[dict]) -> dict:
     """Concatenate the results of runs made with the same budget (seeds, backbones).
 
@@ -346,7 +365,8 @@ def combine_reports(reports: Sequence[dict]) -> dict:
     meta = {key: first.get(key) for key in shared}
     meta['augment'] = trained_with_augmentation(first)
     meta['parts'] = [report['meta'] for report in reports]
-    return dict(meta=meta, results=[row for report in reports for row in report['results']])
+    results = [row for report in reports for row in report['results']]
+    return dict(meta=meta, results=spread_stride_free(results))
 
 
 #: A benchmark run's leaderboard name: ``<row>_<backbone>_s<stride>_seed<seed>_<timestamp>``.

@@ -240,3 +240,20 @@ def test_stock_simcc_is_the_shipped_split_and_trains_once_for_every_stride():
 )
 def test_flip_test_as_the_stock_configs_of_each_codec(row, expected):
     assert flip_test_cfg(row) == expected
+
+
+def test_combined_reports_compare_stock_simcc_at_every_stride():
+    budget = dict(TRAINING_QUICK, image_size=[128, 128], num_keypoints=5, augment=True)
+
+    def result(codec: str, stride: int, seed: int = 0) -> dict:
+        return dict(codec=codec, backbone='resnet', stride=stride, seed=seed, epe_px=0.5)
+
+    stride4 = dict(meta=budget, results=[result(SIMCC, 4), result(SIMCC, 4, 1), result(OURS, 4)])
+    stride8 = dict(meta=budget, results=[result(OURS, 8), result('DARK', 8)])
+    combined = combine_reports([stride4, stride8])['results']
+    copies = [r for r in combined if r.get('reused')]
+    assert sorted((r['codec'], r['stride'], r['seed']) for r in copies) == [
+        (SIMCC, 8, 0),
+        (SIMCC, 8, 1),
+    ]
+    assert len(combined) == 7

@@ -21,8 +21,8 @@ def max_cells(flat_maps: Tensor) -> Tuple[Tensor, Tensor]:
 
     ``Tensor.max(dim)`` tracks indices element by element and is slow on CPU. When a row
     splits into 64- or 32-wide lanes, a vectorised ``amax`` over the lanes finds the lane
-    holding the maximum, and a search of that lane alone finds its position: about 4x faster
-    on 64x48 maps, with the same maximum (on ties, possibly another cell holding it).
+    holding the maximum, and a search of that lane alone finds its position: the same maximum
+    (on ties, possibly another cell holding it) for less work.
 
     Args:
         flat_maps (Tensor): shape (N, L).

@@ -1,4 +1,5 @@
-"""End-to-end CPU latency of the exported graph against the PyTorch pipelines.
+"""End-to-end latency of the exported graph against the PyTorch pipelines, on the CPU (or
+with ``device='cuda'`` on a GPU).
 
 For each config and batch size, one batch of normalised crops goes to keypoints (NumPy
 arrays) by four routes on the same randomly initialised network:
@@ -91,21 +92,35 @@ def decode_route(
 
 
 def torch_route(estimator, decode: Callable) -> Callable[[torch.Tensor], np.ndarray]:
-    """Crops -> keypoints (B, K, 2) through the PyTorch model and a :func:`decode_route`."""
+    """Crops -> keypoints (B, K, 2) through the PyTorch model (on its device; the crops are
+    copied there inside the timed call) and a :func:`decode_route`."""
+    device = next(estimator.parameters()).device
 
     def run(inputs: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
-            return decode(estimator.head.forward(estimator.extract_feat(inputs)))
+            return decode(estimator.head.forward(estimator.extract_feat(inputs.to(device))))
 
     return run
 
 
-def onnx_route(model_file: Path, threads: int) -> Callable[[torch.Tensor], np.ndarray]:
+def execution_providers(device: str) -> List[str]:
+    """ONNX Runtime's providers for ``device`` (``'cpu'`` or ``'cuda'``): CUDA's first where
+    it is installed (the ``onnxruntime-gpu`` package), then the CPU's."""
+    if device not in ('cpu', 'cuda'):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device == 'cuda' and 'CUDAExecutionProvider' in ort.get_available_providers():
+        return ['CUDAExecutionProvider', 'CPUExecutionProvider']
+    return ['CPUExecutionProvider']
+
+
+def onnx_route(
+    model_file: Path, threads: int, providers: Sequence[str] = ('CPUExecutionProvider',)
+) -> Callable[[torch.Tensor], np.ndarray]:
     """Crops -> keypoints (B, K, 2) through the exported graph in ONNX Runtime."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(model_file), options, providers=['CPUExecutionProvider'])
+    session = ort.InferenceSession(str(model_file), options, providers=list(providers))
 
     def run(inputs: torch.Tensor) -> np.ndarray:
         return session.run(['keypoints'], {'input': inputs.numpy()})[0]
@@ -133,14 +148,21 @@ def time_routes(
 
 
 def benchmark_config(
-    name: str, batch_sizes: Sequence[int], repeats: int, threads: int, work_dir: Path
+    name: str,
+    batch_sizes: Sequence[int],
+    repeats: int,
+    threads: int,
+    work_dir: Path,
+    device: str = 'cpu',
 ) -> List[dict]:
-    """The rows of one model of :data:`CONFIGS`: one per batch size."""
+    """The rows of one model of :data:`CONFIGS`: one per batch size, with PyTorch on
+    ``device`` and ONNX Runtime on :func:`execution_providers`."""
     config = ROOT / CONFIGS[name]
     estimator = load_estimator(Config.fromfile(str(config)))
     codec = estimator.head.decoder
     model_file = work_dir / f'{config.stem}.onnx'
     export_onnx(estimator, model_file)
+    estimator.to(device)
     peers = {
         key: KEYPOINT_CODECS.build(cfg)
         for key, cfg in peer_codecs(codec.input_size, codec.heatmap_size).items()
@@ -155,7 +177,7 @@ def benchmark_config(
             ),
         )
     )
-    routes = {ROUTES[0]: onnx_route(model_file, threads)}
+    routes = {ROUTES[0]: onnx_route(model_file, threads, execution_providers(device))}
     routes.update({name: torch_route(estimator, decode) for name, decode in decoders.items()})
     width, height = codec.input_size
     rows = []
@@ -166,7 +188,7 @@ def benchmark_config(
         agreement = np.abs(outputs[ROUTES[0]] - outputs[ROUTES[1]]).max()
         median_ms = {route: 1e3 * statistics.median(times) for route, times in seconds.items()}
         with torch.no_grad():
-            logits = estimator.head.forward(estimator.extract_feat(inputs))
+            logits = estimator.head.forward(estimator.extract_feat(inputs.to(device)))
         decode_seconds, _ = time_routes(decoders, logits, repeats)
         rows.append(
             dict(
@@ -221,9 +243,11 @@ def run(
     batch_sizes: Sequence[int] = (1, 32),
     repeats: int = 5,
     threads: int = 2,
+    device: str = 'cpu',
 ) -> Dict[str, Path]:
     """Measure every model in ``models`` (keys of :data:`CONFIGS`) and write
-    ``onnx_benchmark.{json,md}`` to ``out_dir``.
+    ``onnx_benchmark.{json,md}`` to ``out_dir``; ``device`` ``'cuda'`` runs PyTorch and, where
+    installed, ONNX Runtime's CUDA provider on the GPU.
 
     Returns:
         dict: the paths written, by kind (``json``, ``markdown``).
@@ -233,18 +257,24 @@ def run(
         raise ValueError(f'models must be among {list(CONFIGS)}, got {unknown}')
     if repeats < 1:
         raise ValueError(f'repeats must be >= 1, got {repeats}')
+    providers = execution_providers(device)
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     environment = dict(
         threads=threads,
         repeats=repeats,
         processor=platform.processor() or platform.machine(),
+        device=torch.cuda.get_device_name(device) if device == 'cuda' else 'cpu',
+        providers=providers,
         torch=torch.__version__,
         onnxruntime=ort.__version__,
     )
+    hardware = f'CPU ({environment["processor"]})'
+    if device == 'cuda':
+        hardware = f'{environment["device"]}, ONNX Runtime on {providers[0]}, ' + hardware
     note = (
         f'Median of {repeats} end-to-end runs per batch (normalised crops in, keypoints out, '
-        f'random weights, no flip test), {threads} threads, CPU ({environment["processor"]}); '
+        f'random weights, no flip test), {threads} threads, {hardware}; '
         f'torch {environment["torch"]}, onnxruntime {environment["onnxruntime"]}.'
     )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +282,7 @@ def run(
     rows: List[dict] = []
     with tempfile.TemporaryDirectory() as work_dir:
         for name in models:
-            rows += benchmark_config(name, batch_sizes, repeats, threads, Path(work_dir))
+            rows += benchmark_config(name, batch_sizes, repeats, threads, Path(work_dir), device)
             # Written after every model, so a long run keeps what it has measured.
             report = dict(environment=environment, rows=rows)
             paths['json'].write_text(json.dumps(report, indent=2))

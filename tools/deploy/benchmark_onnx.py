@@ -1,11 +1,12 @@
-"""CPU latency of the exported graph (decode inside) against PyTorch + our batch_decode and
+"""Latency of the exported graph (decode inside) against PyTorch + our batch_decode and
 PyTorch + MMPose's DARK / UDP decode, for COCO HRNet-W32 (stride 4 and 8) and WFLW.
 
     OMP_NUM_THREADS=2 python tools/deploy/benchmark_onnx.py [--out-dir tools/results]
-        [--models ...] [--batch-sizes 1 32] [--repeats 5] [--threads 2]
+        [--models ...] [--batch-sizes 1 32] [--repeats 5] [--threads 2] [--device cpu]
 
-Full-size models with random weights (no download). Prints a Markdown table and writes
-onnx_benchmark.{json,md} to --out-dir.
+Full-size models with random weights (no download). ``--device cuda`` runs PyTorch on the GPU
+and ONNX Runtime on its CUDA provider where installed (``onnxruntime-gpu``). Prints a Markdown
+table and writes onnx_benchmark.{json,md} to --out-dir.
 """
 
 import argparse
@@ -21,8 +22,11 @@ def main() -> None:
     parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 32])
     parser.add_argument('--repeats', type=int, default=5, help='timed runs per route')
     parser.add_argument('--threads', type=int, default=2, help='threads of every runtime')
+    parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     args = parser.parse_args()
-    paths = run(args.out_dir, args.models, args.batch_sizes, args.repeats, args.threads)
+    paths = run(
+        args.out_dir, args.models, args.batch_sizes, args.repeats, args.threads, args.device
+    )
     print(paths['markdown'].read_text())
     for kind, path in paths.items():
         print(f'{kind}: {path}')

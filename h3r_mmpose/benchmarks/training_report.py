@@ -355,18 +355,23 @@ def combine_reports(reports: Sequence[dict]) -> dict:
         'batch_size',
         'eval_interval',
     )
-    first = reports[0]['meta']
-    for report in reports[1:]:
-        different = [key for key in shared if report['meta'].get(key) != first.get(key)]
-        if trained_with_augmentation(report['meta']) != trained_with_augmentation(first):
+    # Reports made before the real-data mode trained on the synthetic marks.
+    metas = [
+        dict(report['meta'], dataset=report['meta'].get('dataset', 'synthetic'))
+        for report in reports
+    ]
+    first = metas[0]
+    for meta in metas[1:]:
+        different = [key for key in shared if meta.get(key) != first.get(key)]
+        if trained_with_augmentation(meta) != trained_with_augmentation(first):
             different.append('augment')
         if different:
             raise ValueError(f'cannot combine runs whose {different} differ')
-    meta = {key: first.get(key) for key in shared}
-    meta['augment'] = trained_with_augmentation(first)
-    meta['parts'] = [report['meta'] for report in reports]
+    combined = {key: first.get(key) for key in shared}
+    combined['augment'] = trained_with_augmentation(first)
+    combined['parts'] = [report['meta'] for report in reports]
     results = [row for report in reports for row in report['results']]
-    return dict(meta=meta, results=spread_stride_free(results))
+    return dict(meta=combined, results=spread_stride_free(results))
 
 
 #: A benchmark run's leaderboard name: ``<row>_<backbone>_s<stride>_seed<seed>_<timestamp>``.

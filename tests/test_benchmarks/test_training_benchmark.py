@@ -257,3 +257,13 @@ def test_combined_reports_compare_stock_simcc_at_every_stride():
         (SIMCC, 8, 1),
     ]
     assert len(combined) == 7
+
+
+def test_reports_from_before_the_dataset_option_are_synthetic():
+    budget = dict(TRAINING_QUICK, image_size=[128, 128], num_keypoints=5, augment=True)
+    older = dict(meta=dict(budget), results=[])
+    synthetic = dict(meta=dict(budget, dataset='synthetic'), results=[])
+    real = dict(meta=dict(budget, dataset='youtube_faces68'), results=[])
+    assert combine_reports([older, synthetic])['meta']['dataset'] == 'synthetic'
+    with pytest.raises(ValueError, match=r"cannot combine runs whose \['dataset'\] differ"):
+        combine_reports([older, real])

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from utils import run_tool
 
 CODECS = {
@@ -19,6 +20,7 @@ CODECS = {
 FIGURES = {'mean', 'p95', 'max', 'bias_x', 'bias_y', 'abs_bias', 'abs_bias_se'}
 
 
+@pytest.mark.slow
 def test_quick_benchmark_writes_a_complete_report(tmp_path):
     result = run_tool(
         'tools/benchmark_codecs.py',

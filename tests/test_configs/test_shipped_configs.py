@@ -159,6 +159,7 @@ def test_codec_and_pipelines_build(path):
     assert tuple(affine.input_size) == codec.input_size
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)
 def test_full_size_model_outputs_the_codec_heatmap_size(path):
     cfg = load(path)

@@ -52,7 +52,7 @@ PERFECT_FLOOR = {
     'floor/error_px': 0.0,
 }
 
-pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
+pytestmark = [pytest.mark.usefixtures('mmpose_scope_on_one_thread'), pytest.mark.slow]
 
 
 @pytest.mark.parametrize('name', CASES)

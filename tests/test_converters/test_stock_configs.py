@@ -32,7 +32,7 @@ from h3r_mmpose.converters.conversion_plan import (
 )
 from h3r_mmpose.converters.stock_config import load_stock_config
 
-pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
+pytestmark = [pytest.mark.usefixtures('mmpose_scope_on_one_thread'), pytest.mark.slow]
 
 
 @pytest.fixture(scope='module')

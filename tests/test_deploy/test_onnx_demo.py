@@ -58,6 +58,7 @@ def run_demo(model: Path, image: Path, out_dir: Path, bbox=None) -> dict:
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,dataset', [('coco-s4', 'coco'), ('wflw-s16', 'wflw')])
 def test_demo_matches_inference_topdown(exported, samples_dir, tmp_path, name, dataset):
     estimator, model = exported(name, True)  # the configs' test_cfg flips
@@ -85,6 +86,7 @@ def test_demo_matches_inference_topdown(exported, samples_dir, tmp_path, name, d
     assert (drawing != original).any(axis=2).sum() > 100  # something was drawn
 
 
+@pytest.mark.slow
 def test_demo_without_box_uses_the_whole_image(exported, samples_dir, tmp_path):
     estimator, model = exported('wflw-s16', True)
     image, _ = first_box(samples_dir, 'wflw')
@@ -108,6 +110,7 @@ def test_demo_crop_is_topdown_affine(samples_dir):
         np.testing.assert_allclose(demo.warp_matrix(center, scale, (192, 256)), expected)
 
 
+@pytest.mark.slow
 def test_demo_rejects_bad_input(exported, samples_dir, tmp_path):
     _, model = exported('wflw-s16', True)
     demo = load_demo()

@@ -61,6 +61,7 @@ def head_predict(estimator, inputs: torch.Tensor, flip_test: bool):
     return keypoints, scores
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,flip_test', CASES, ids=CASE_IDS)
 def test_graph_equals_head_predict(exported, name, flip_test):
     estimator, path = exported(name, flip_test)
@@ -81,6 +82,7 @@ def test_graph_equals_head_predict(exported, name, flip_test):
         assert np.abs(unflipped - keypoints).max() > 0.1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('decoder', [name for name in DECODERS if name != DEFAULT_DECODER])
 def test_every_decoder_exports_exactly(decoder, tmp_path):
     """The table's other decoders (the configs use the default) go into the graph too."""
@@ -97,6 +99,7 @@ def test_every_decoder_exports_exactly(decoder, tmp_path):
     np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['coco-s4', 'wflw-s16'])
 def test_one_file_serves_any_batch_size(exported, name):
     estimator, path = exported(name, True)
@@ -108,6 +111,7 @@ def test_one_file_serves_any_batch_size(exported, name):
     np.testing.assert_allclose(single_scores[0], scores[2], rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', list(CONFIGS))
 def test_degenerate_images_give_finite_keypoints_in_the_crop(exported, name):
     """An all-zero crop and a constant one (a grey image after normalisation)."""
@@ -121,6 +125,7 @@ def test_degenerate_images_give_finite_keypoints_in_the_crop(exported, name):
     assert ((scores > 0) & (scores <= 1 + 1e-6)).all()
 
 
+@pytest.mark.slow
 def test_uniform_heatmaps_decode_to_finite_keypoints(tiny_estimator, tmp_path):
     """A head whose final layer is zero outputs one value everywhere: every cell ties."""
     estimator = load_estimator(tiny_config('coco-s16'))
@@ -143,6 +148,7 @@ def test_uniform_heatmaps_decode_to_finite_keypoints(tiny_estimator, tmp_path):
     np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,flip_test', [('coco-s4', True), ('wflw-s16', False)])
 def test_graph_uses_portable_operators_only(exported, name, flip_test):
     _, path = exported(name, flip_test)
@@ -207,6 +213,7 @@ def test_portability_check_follows_tensorrt_topk_rules():
     ]
 
 
+@pytest.mark.slow
 def test_metadata_carries_the_crop_settings(exported):
     estimator, path = exported('wflw-s4', True)
     props = {entry.key: json.loads(entry.value) for entry in onnx.load(str(path)).metadata_props}
@@ -223,6 +230,7 @@ def test_metadata_carries_the_crop_settings(exported):
     assert json.loads(session(path).get_modelmeta().custom_metadata_map['input_size']) == [256, 256]
 
 
+@pytest.mark.slow
 def test_bad_arguments_name_the_parameter(tiny_estimator, tmp_path):
     estimator = tiny_estimator('coco-s16')
     with pytest.raises(ValueError, match=r'opset must be an integer >= 11, got 10'):
@@ -248,6 +256,7 @@ def test_only_h3r_heads_are_exported(tmp_path):
         export_onnx(load_estimator(cfg), tmp_path / 'x.onnx')
 
 
+@pytest.mark.slow
 def test_export_tool_writes_a_portable_graph(tmp_path):
     """tools/deploy/export_onnx.py on the tiny test config (ResNet-18, 128x96 crops)."""
     out = tmp_path / 'tiny.onnx'

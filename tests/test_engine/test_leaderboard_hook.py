@@ -51,7 +51,7 @@ def tiny_wflw_config(samples_dir: Path, work_dir: Path, out_file: Path) -> dict:
 
 
 @pytest.fixture(scope='module')
-def test_run(tmp_path_factory, samples_dir):
+def evaluated_run(tmp_path_factory, samples_dir):
     """One real ``Runner.test()``; returns its metrics, model and row file."""
     from mmengine.runner import Runner
 
@@ -65,17 +65,18 @@ def test_run(tmp_path_factory, samples_dir):
     return SimpleNamespace(metrics=metrics, model=runner.model, rows=read_rows(str(out_file)))
 
 
-def test_hook_appends_one_row_describing_the_test_run(test_run):
-    assert len(test_run.rows) == 1
-    row = test_run.rows[0]
+@pytest.mark.slow
+def test_hook_appends_one_row_describing_the_test_run(evaluated_run):
+    assert len(evaluated_run.rows) == 1
+    row = evaluated_run.rows[0]
     assert row['config'] == 'td-hm_res18_wflw-64x64'
     assert row['dataset'] == 'wflw'
     assert row['codec'] == 'MSRAHeatmap(sigma=2)'
     assert row['input_size'] == [64, 64]
     assert row['heatmap_size'] == [16, 16]
-    assert row['params'] == sum(p.numel() for p in test_run.model.parameters())
+    assert row['params'] == sum(p.numel() for p in evaluated_run.model.parameters())
     assert row['flops'] > 0
-    assert row['metrics'] == pytest.approx({k: float(v) for k, v in test_run.metrics.items()})
+    assert row['metrics'] == pytest.approx({k: float(v) for k, v in evaluated_run.metrics.items()})
     assert set(row['metrics']) == {
         'NME_percent',
         'FR@10_percent',
@@ -88,11 +89,12 @@ def test_hook_appends_one_row_describing_the_test_run(test_run):
     assert isinstance(row['commit'], str) and row['commit']
 
 
-def test_hook_row_renders_in_markdown_and_html(test_run):
-    markdown = render_markdown(test_run.rows)
+@pytest.mark.slow
+def test_hook_row_renders_in_markdown_and_html(evaluated_run):
+    markdown = render_markdown(evaluated_run.rows)
     assert '## wflw' in markdown
     assert ('| td-hm_res18_wflw-64x64 | MSRAHeatmap(sigma=2) | 64x64 | 16x16 |') in markdown
-    assert '<td>td-hm_res18_wflw-64x64</td>' in render_html(test_run.rows)
+    assert '<td>td-hm_res18_wflw-64x64</td>' in render_html(evaluated_run.rows)
 
 
 def fake_runner(cfg: dict, model: nn.Module, work_dir: Path):

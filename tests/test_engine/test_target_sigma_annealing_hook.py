@@ -14,18 +14,12 @@ from h3r_mmpose.engine.hooks import TargetSigmaAnnealingHook
 from h3r_mmpose.engine.hooks.target_sigma_annealing_hook import annealed_sigma
 
 
-def test_annealed_sigma_is_linear_to_zero():
-    assert annealed_sigma(2.0, 0, 10) == 2.0
-    assert annealed_sigma(2.0, 5, 10) == 1.0
-    assert annealed_sigma(2.0, 10, 10) == 0.0
-    assert annealed_sigma(2.0, 12, 10) == 0.0
-
-
-def test_annealed_sigma_is_linear_to_its_end_value():
-    assert annealed_sigma(2.0, 0, 10, end_sigma=0.5) == 2.0
-    assert annealed_sigma(2.0, 5, 10, end_sigma=0.5) == 1.25
-    assert annealed_sigma(2.0, 10, 10, end_sigma=0.5) == 0.5
-    assert annealed_sigma(2.0, 12, 10, end_sigma=0.5) == 0.5
+@pytest.mark.parametrize(
+    'end_sigma, expected', [(0.0, [2.0, 1.0, 0.0, 0.0]), (0.5, [2.0, 1.25, 0.5, 0.5])]
+)
+def test_annealed_sigma_is_linear_to_its_end_value_then_held(end_sigma, expected):
+    """From 2 at iteration 0 to ``end_sigma`` at iteration 10; iteration 12 keeps it."""
+    assert [annealed_sigma(2.0, i, 10, end_sigma) for i in (0, 5, 10, 12)] == expected
 
 
 @pytest.mark.parametrize('sigma, radius', [(0.0, 1.5), (0.3, 2.5), (0.5, 3.5), (1.0, 4.5)])
@@ -67,6 +61,7 @@ def quick_run_config(tmp_path):
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('end_fraction, end_sigma', [(1.0, 0.0), (0.5, 0.0), (1.0, 0.5)])
 def test_schedule_reaches_its_end_at_the_last_iteration_of_a_run(tmp_path, end_fraction, end_sigma):
     cfg = quick_run_config(tmp_path)
@@ -108,6 +103,7 @@ def test_bad_arguments_raise(kwargs, message):
         TargetSigmaAnnealingHook(**kwargs)
 
 
+@pytest.mark.slow
 def test_a_window_too_small_for_the_last_target_fails_before_training(tmp_path):
     cfg = quick_run_config(tmp_path)
     cfg.model.head.decoder['radius'] = 2.0

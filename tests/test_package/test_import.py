@@ -45,6 +45,7 @@ def imported() -> Dict[str, List[str]]:
     )
 
 
+@pytest.mark.slow
 def test_import_loads_the_core_and_no_benchmark_module(imported):
     subpackages = {name.split('.')[1] for name in imported['core'] if '.' in name}
     assert subpackages == CORE, imported['core']
@@ -52,6 +53,7 @@ def test_import_loads_the_core_and_no_benchmark_module(imported):
     assert imported['registered'][0] == 'False'  # no synthetic dataset in a user's registry
 
 
+@pytest.mark.slow
 def test_benchmarks_import_registers_the_dataset_without_running_a_benchmark(imported):
     assert imported['registered'][1] == 'True'
     assert 'h3r_mmpose.benchmarks.datasets.synthetic_landmarks_render' in imported['benchmarks']
@@ -79,6 +81,7 @@ def test_import_registers_into_mmpose_registries(registry, names):
         assert getattr(mmpose.registry, registry).get(name) is not None, name
 
 
+@pytest.mark.slow
 def test_config_with_custom_imports_builds_a_model_in_a_fresh_process():
     """Only `custom_imports` loads the plugin: the process never imports it by hand."""
     script = (

@@ -1,12 +1,13 @@
-"""Training and testing through the tools users run: tools/train.py, tools/test.py, resuming,
-`mim train`, and reloading the checkpoints they write (torch >= 2.6)."""
+"""Training and testing through the tools users run, each in a fresh interpreter as a user
+starts it: tools/train.py, tools/test.py and resuming reload the checkpoints they write (torch
+>= 2.6), and `mim train` loads the plugin. (Reloading through ``init_model`` and the tools run
+in-process on every dataset: tests/test_training/test_datasets_train_and_eval.py.)"""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 from utils import coco_sample_options
 
 import h3r_mmpose  # noqa: F401
@@ -14,6 +15,8 @@ import h3r_mmpose  # noqa: F401
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'tests' / 'data' / 'tiny_h3r_coco.py'
 PYTHON = sys.executable
+
+pytestmark = pytest.mark.slow
 
 
 def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -40,16 +43,6 @@ def trained_checkpoint(tmp_path_factory, samples_dir) -> Path:
     checkpoint = work_dir / 'iter_2.pth'
     assert checkpoint.is_file()
     return checkpoint
-
-
-def test_checkpoint_reloads_through_init_model(trained_checkpoint):
-    from mmpose.apis import init_model
-
-    model = init_model(str(TINY_CONFIG), str(trained_checkpoint), device='cpu')
-    state = torch.load(trained_checkpoint, map_location='cpu')['state_dict']
-    torch.testing.assert_close(
-        model.state_dict()['head.final_layer.weight'], state['head.final_layer.weight']
-    )
 
 
 def test_checkpoint_reloads_through_tools_test_and_resume(

@@ -75,7 +75,7 @@ PERFECT_FLOOR = {
 }
 MAX_ITERS = 1
 
-pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
+pytestmark = [pytest.mark.usefixtures('mmpose_scope_on_one_thread'), pytest.mark.slow]
 
 
 def sample_config(name: str, samples_dir) -> Config:

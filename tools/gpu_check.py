@@ -109,7 +109,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--samples',
         type=Path,
         default=ROOT.parent / 'shared' / 'data' / 'mmpose_samples',
-        help='the MMPose sample data (its wflw/ folder trains the distributed step)',
+        help='the MMPose sample data: its wflw/ folder trains the dist_train step (the amp '
+        'test reads them where every test does, ../shared/data/mmpose_samples)',
     )
     parser.add_argument(
         '--skip',

@@ -98,8 +98,9 @@ pytestmark = [
 ]
 
 
-def torchrun(launcher: Path, state_dir: Path, tool: str, *args: str) -> str:
-    """Run ``tools/<tool>.py ARGS`` on :data:`NUM_RANKS` local ranks; return its output."""
+def torchrun(launcher: Path, state_dir: Path, tool: str, *args: str) -> None:
+    """Run ``tools/<tool>.py ARGS`` on :data:`NUM_RANKS` local ranks through ``launcher``;
+    fail with the output's end if it fails."""
     command: List[str] = [
         sys.executable,
         '-m',
@@ -120,7 +121,6 @@ def torchrun(launcher: Path, state_dir: Path, tool: str, *args: str) -> str:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'{tool} on {NUM_RANKS} ranks failed:\n{output[-5000:]}'
-    return output
 
 
 @pytest.fixture(scope='module')

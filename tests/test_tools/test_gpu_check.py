@@ -199,7 +199,7 @@ def test_dry_run_on_the_cpu(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=1500,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     steps = read_summary(tmp_path)

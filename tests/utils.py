@@ -188,9 +188,10 @@ def wflw_samples_dataset(samples_dir: Path, input_size: Sequence[int]) -> dict:
 
 
 def load_tool(tool: str):
-    """The module of ``tools/<tool>.py``, loaded under a private name (tools/ is no package)."""
+    """The module of ``tools/<tool>.py`` (``tool`` may name a subfolder, e.g.
+    ``'deploy/onnx_demo'``), loaded under a private name (tools/ is no package)."""
     spec = importlib.util.spec_from_file_location(
-        f'h3r_tools_{tool}', ROOT / 'tools' / f'{tool}.py'
+        f'h3r_tools_{tool.replace("/", "_")}', ROOT / 'tools' / f'{tool}.py'
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -3,24 +3,15 @@ the training benchmark's HRNet row (built by the benchmark, read back from its d
 and its enlarged test image gives the demo exactly the image the model was trained on, with
 the keypoints mapped back without offset."""
 
-import importlib.util
 import json
 
 import numpy as np
 from mmengine.config import Config
-from utils import ROOT
+from utils import load_tool
 
 from h3r_mmpose.benchmarks.datasets.synthetic_landmarks_render import render_landmark_image
 from h3r_mmpose.benchmarks.training_config import run_config, synthetic_data
 from h3r_mmpose.benchmarks.training_rows import OURS
-
-
-def load_tool(name: str):
-    """The module of the script tools/deploy/<name>.py."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'tools' / 'deploy' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def plain(value):
@@ -29,7 +20,7 @@ def plain(value):
 
 
 def test_config_is_the_benchmark_hrnet_row(tmp_path):
-    tool = load_tool('make_demo_example')
+    tool = load_tool('deploy/make_demo_example')
     cfg = tool.demo_config()
     budget = dict(tool.BUDGET)
     assert budget['max_iters'] == 400 and budget['batch_size'] == 16
@@ -65,7 +56,7 @@ def test_config_is_the_benchmark_hrnet_row(tmp_path):
 
 
 def test_enlarged_image_crops_back_to_the_original():
-    tool, demo = load_tool('make_demo_example'), load_tool('onnx_demo')
+    tool, demo = load_tool('deploy/make_demo_example'), load_tool('deploy/onnx_demo')
     image, labels = render_landmark_image(np.random.default_rng(3), (128, 128), 5)
     scale, margin = tool.SCALE, tool.MARGIN
     big = tool.enlarge(image, scale, margin, tool.MARGIN_BGR)

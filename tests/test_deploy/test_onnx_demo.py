@@ -1,7 +1,6 @@
 """tools/deploy/onnx_demo.py: ONNX Runtime, NumPy and OpenCV alone reproduce MMPose's
 top-down inference on real images."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,20 +10,13 @@ import cv2
 import numpy as np
 import pytest
 from mmpose.apis import inference_topdown
-from utils import ROOT
+from utils import ROOT, load_tool
 
 DEMO = ROOT / 'tools' / 'deploy' / 'onnx_demo.py'
 #: Packages a deployment must not need.
 HEAVY = ('torch', 'mmpose', 'mmcv', 'mmengine', 'mmdet', 'h3r_mmpose')
 
 pytestmark = pytest.mark.usefixtures('mmpose_scope_on_one_thread')
-
-
-def load_demo():
-    spec = importlib.util.spec_from_file_location('onnx_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def first_box(samples_dir: Path, dataset: str):
@@ -101,7 +93,7 @@ def test_demo_crop_is_topdown_affine(samples_dir):
     """The demo's warp matrix equals MMPose's for a box of every aspect."""
     from mmpose.structures.bbox import get_warp_matrix
 
-    demo = load_demo()
+    demo = load_tool('deploy/onnx_demo')
     for bbox in ([10.5, 20.25, 110.0, 60.0], [0.0, 0.0, 30.0, 200.0]):
         center, scale = demo.bbox_center_scale(bbox, 1.25)
         scale = demo.fix_aspect_ratio(scale, 192 / 256)
@@ -113,7 +105,7 @@ def test_demo_crop_is_topdown_affine(samples_dir):
 @pytest.mark.slow
 def test_demo_rejects_bad_input(exported, samples_dir, tmp_path):
     _, model = exported('wflw-s16', True)
-    demo = load_demo()
+    demo = load_tool('deploy/onnx_demo')
     image, _ = first_box(samples_dir, 'wflw')
     with pytest.raises(ValueError, match=r'bbox must be x1 y1 x2 y2 with x1 < x2 .*\[5, 5, 1, 9\]'):
         demo.run(str(model), str(image), [5, 5, 1, 9])
@@ -125,7 +117,7 @@ def test_demo_rejects_bad_input(exported, samples_dir, tmp_path):
 def test_keypoints_stay_visible_on_their_own_colour():
     """A keypoint drawn on a background of its own colour gets a white rim, confident or
     not (the synthetic landmarks of the README's picture are such backgrounds)."""
-    demo = load_demo()
+    demo = load_tool('deploy/onnx_demo')
     red = np.zeros((60, 60, 3), dtype=np.uint8)
     red[...] = (30, 30, 235)  # BGR of the keypoint colour below
     meta = dict(keypoint_colors=[[235, 30, 30], [235, 30, 30]])

@@ -215,7 +215,7 @@ def benchmark_training(
     ]
     meta = dict(
         budget,
-        dataset=dataset,
+        dataset=data.name,
         image_size=list(input_size),
         num_keypoints=num_keypoints,
         backbone=backbone,

@@ -77,10 +77,10 @@ def _recorded_mean(rows: Sequence[dict], key: str) -> str:
     return format_mean(recorded, key) if recorded else ''
 
 
-def _mean_seconds(rows: Sequence[dict], key: str) -> str:
-    """Mean training time over the seeds that recorded one ('' where none did)."""
-    timed = [row for row in rows if row.get(key) is not None]
-    return f'{seed_statistics(timed, key)[0]:.0f}' if timed else ''
+def _plain(rows: Sequence[dict], key: str, digits: int = 3) -> str:
+    """Mean of ``key`` over the seeds that recorded it, without spread ('' where none did)."""
+    recorded = [row for row in rows if row.get(key) is not None]
+    return f'{seed_statistics(recorded, key)[0]:.{digits}f}' if recorded else ''
 
 
 def display_order(names: Iterable[str]) -> List[str]:
@@ -112,7 +112,7 @@ def results_table(results: Sequence[dict]) -> str:
                 ('epe_px', format_mean),
                 *([('train_error', _recorded_mean)] if train_set else []),
                 ('floor_px', lambda r, k: f'{seed_statistics(r, k)[0]:.3f}'),
-                ('train_seconds', _mean_seconds),
+                ('train_seconds', lambda r, k: _plain(r, k, 0)),
                 ('flops', lambda r, k: f'{seed_statistics(r, k)[0] / 1e9:.3f}'),
             ):
                 cells += [
@@ -136,11 +136,6 @@ def _percent(rows: Sequence[dict], key: str) -> str:
     """A fraction's mean ± std over seeds, in percent."""
     recorded = [dict(row, **{key: 100 * row[key]}) for row in rows if row.get(key) is not None]
     return format_mean(recorded, key) if recorded else ''
-
-
-def _plain(rows: Sequence[dict], key: str, digits: int = 3) -> str:
-    recorded = [row for row in rows if row.get(key) is not None]
-    return f'{seed_statistics(recorded, key)[0]:.{digits}f}' if recorded else ''
 
 
 def real_results_table(results: Sequence[dict]) -> str:
@@ -182,7 +177,7 @@ def real_results_table(results: Sequence[dict]) -> str:
                         _plain(runs, 'auc10', 4),
                         _percent(runs, 'train_error'),
                         _plain(runs, 'floor_crop_px'),
-                        _mean_seconds(runs, 'train_seconds'),
+                        _plain(runs, 'train_seconds', 0),
                         f'{seed_statistics(runs, "flops")[0] / 1e9:.3f}',
                     ]
                 )

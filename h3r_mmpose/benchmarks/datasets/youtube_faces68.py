@@ -280,8 +280,8 @@ def dataset_cfg_options(data_dir: Path, ann_dir: Path) -> List[str]:
     """
     images = f'{Path(data_dir).resolve()}/'
     options = []
-    for split, loader in (('train', 'train'), ('val', 'val'), ('test', 'test')):
-        prefix = f'{loader}_dataloader.dataset'
+    for split in SPLITS:
+        prefix = f'{split}_dataloader.dataset'
         options += [
             f'{prefix}.data_root={images}',
             f'{prefix}.data_prefix.img={images}',
